@@ -1,0 +1,128 @@
+/**
+ * The only reader of the process environment. Flags (from the CLI) override environment variables,
+ * which override defaults; the result is validated once and frozen.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface WebhookConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Directory holding ca.crt, tls.crt and tls.key; generated there when absent. */
+  readonly certDir: string;
+  /** Explicit serving certificate / key files; both or neither. */
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  /** Service name and namespace the serving certificate is issued for. */
+  readonly serviceName: string;
+  readonly namespace: string;
+}
+
+/** The environment variables the Kubernetes adapter reads to find a cluster. */
+export interface KubeEnvironment {
+  readonly KUBECONFIG?: string;
+  readonly KUBERNETES_SERVICE_HOST?: string;
+  readonly KUBERNETES_SERVICE_PORT?: string;
+  readonly HOME?: string;
+}
+
+export interface Config {
+  readonly webhook: WebhookConfig;
+  readonly kubeconfigPath: string | undefined;
+  readonly kubeEnv: KubeEnvironment;
+  readonly logLevel: LogLevel;
+}
+
+/** Flags accepted by `autostash serve`; every one is optional. */
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  certDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  kubeconfig?: string;
+  namespace?: string;
+  logLevel?: string;
+}
+
+/** A configuration value that cannot be used; `source` names the flag or variable. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    reason: string,
+  ) {
+    super(`${source}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function pick(flag: string | undefined, flagName: string, env: NodeJS.ProcessEnv, envName: string): [string | undefined, string] {
+  if (flag !== undefined) return [flag, flagName];
+  const fromEnv = env[envName];
+  return [fromEnv === '' ? undefined : fromEnv, envName];
+}
+
+function parsePort(value: string, source: string): number {
+  if (!/^\d+$/.test(value)) throw new ConfigError(source, `"${value}" is not a port number (1-65535)`);
+  const port = Number(value);
+  if (port < 1 || port > 65535) throw new ConfigError(source, `${port} is outside the port range 1-65535`);
+  return port;
+}
+
+function parseLogLevel(value: string, source: string): LogLevel {
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (level === undefined) throw new ConfigError(source, `"${value}" is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
+function parseDnsLabel(value: string, source: string): string {
+  if (value.length > 63 || !DNS_LABEL.test(value)) {
+    throw new ConfigError(source, `"${value}" is not a valid DNS label (lowercase letters, digits and '-', at most 63 characters)`);
+  }
+  return value;
+}
+
+/**
+ * Builds the validated configuration.
+ * @throws ConfigError naming the flag or environment variable that is wrong.
+ */
+export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const [host = '0.0.0.0', hostSource] = pick(flags.host, '--host', env, 'AUTOSTASH_HOST');
+  if (host.trim() === '') throw new ConfigError(hostSource, 'must not be empty');
+  const [portText = '8443', portSource] = pick(flags.port, '--port', env, 'AUTOSTASH_PORT');
+  const [certDir = 'certs', certDirSource] = pick(flags.certDir, '--cert-dir', env, 'AUTOSTASH_CERT_DIR');
+  if (certDir.trim() === '') throw new ConfigError(certDirSource, 'must not be empty');
+  const [certFile] = pick(flags.tlsCert, '--tls-cert', env, 'AUTOSTASH_TLS_CERT');
+  const [keyFile] = pick(flags.tlsKey, '--tls-key', env, 'AUTOSTASH_TLS_KEY');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(certFile === undefined ? '--tls-cert' : '--tls-key', 'give --tls-cert and --tls-key together (or neither, to use --cert-dir)');
+  }
+  const [namespaceText = 'autostash', namespaceSource] = pick(flags.namespace, '--namespace', env, 'POD_NAMESPACE');
+  const [levelText = 'info', levelSource] = pick(flags.logLevel, '--log-level', env, 'AUTOSTASH_LOG_LEVEL');
+  const [kubeconfigPath] = pick(flags.kubeconfig, '--kubeconfig', {}, '');
+
+  const kubeEnv: KubeEnvironment = Object.freeze({
+    ...(env.KUBECONFIG ? { KUBECONFIG: env.KUBECONFIG } : {}),
+    ...(env.KUBERNETES_SERVICE_HOST ? { KUBERNETES_SERVICE_HOST: env.KUBERNETES_SERVICE_HOST } : {}),
+    ...(env.KUBERNETES_SERVICE_PORT ? { KUBERNETES_SERVICE_PORT: env.KUBERNETES_SERVICE_PORT } : {}),
+    ...(env.HOME ? { HOME: env.HOME } : {}),
+  });
+
+  return Object.freeze({
+    webhook: Object.freeze({
+      host,
+      port: parsePort(portText, portSource),
+      certDir,
+      certFile,
+      keyFile,
+      serviceName: 'autostash',
+      namespace: parseDnsLabel(namespaceText, namespaceSource),
+    }),
+    kubeconfigPath,
+    kubeEnv,
+    logLevel: parseLogLevel(levelText, levelSource),
+  });
+}

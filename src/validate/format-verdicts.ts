@@ -1,0 +1,26 @@
+import { formatFieldError } from '../domain/errors.js';
+import type { ManifestParseError } from './parse-documents.js';
+import type { DocumentVerdict } from './validate-documents.js';
+
+/**
+ * The `autostash validate` report: per document `OK <Kind> <ns>/<name>` or one
+ * `FAIL <Kind> <ns>/<name>: <field path>: <reason>` line per error, then `WARN …` lines for advice.
+ * Unreadable documents print as `FAIL <source>:<line>: <reason>`.
+ */
+export function formatReport(parseErrors: readonly ManifestParseError[], verdicts: readonly DocumentVerdict[]): string[] {
+  const lines: string[] = parseErrors.map((e) => `FAIL ${e.source}:${e.line}: ${e.message}`);
+  for (const v of verdicts) {
+    const subject = `${v.kind} ${v.displayName}`;
+    if (v.errors.length === 0) lines.push(`OK ${subject}`);
+    for (const error of v.errors) lines.push(`FAIL ${subject}: ${formatFieldError(error)}`);
+    for (const warning of v.warnings) lines.push(`WARN ${subject}: ${warning}`);
+    if (!v.checked) lines.push(`WARN ${subject}: not a KubeStash kind; only apiVersion, kind and metadata were checked`);
+  }
+  return lines;
+}
+
+/** 0 when every document is valid, 1 when any is invalid, 2 when any input could not be read. */
+export function exitCodeFor(parseErrors: readonly ManifestParseError[], verdicts: readonly DocumentVerdict[]): 0 | 1 | 2 {
+  if (parseErrors.length > 0) return 2;
+  return verdicts.some((v) => v.errors.length > 0) ? 1 : 0;
+}
