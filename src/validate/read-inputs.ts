@@ -56,8 +56,7 @@ export async function readInputs(paths: readonly string[], stdin: NodeJS.Readabl
       else inputs.push({ source: path, text: await readFile(path, 'utf8') });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-      throw new InputError(path, reason);
+      throw new InputError(path, code === 'ENOENT' ? 'no such file or directory' : (error as Error).message);
     }
   }
   return inputs;

@@ -1,0 +1,84 @@
+/**
+ * The `autostash` command. Each subcommand's module is imported only when it runs, so a quick
+ * `validate` does not pay for the server's start-up.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Builds the command tree; exported so tests can run it in-process. */
+export function buildCli(): Command {
+  const program = new Command('autostash')
+    .description('Annotation-driven auto backup for Kubernetes (KubeStash API)')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the HTTPS admission webhook')
+    .option('--host <host>', 'address to listen on (default 0.0.0.0)')
+    .option('--port <port>', 'port to listen on (default 8443)')
+    .option('--cert-dir <dir>', 'directory with ca.crt, tls.crt, tls.key (generated when absent; default certs)')
+    .option('--tls-cert <file>', 'serving certificate file (with --tls-key)')
+    .option('--tls-key <file>', 'serving key file (with --tls-cert)')
+    .option('--namespace <ns>', 'namespace of the webhook Service, for certificate names (default autostash)')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .action(async (flags) => {
+      const { runServe } = await import('./serve.js');
+      await runServe(flags);
+    });
+
+  program
+    .command('validate')
+    .description('default and validate manifests offline, as the webhook does on apply')
+    .requiredOption('-f, --filename <path>', 'a file, a directory (recursive) or - for stdin; repeatable', collect, [])
+    .action(async (flags: { filename: string[] }) => {
+      const { runValidate } = await import('./validate.js');
+      process.exitCode = await runValidate(flags.filename, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
+    .command('certs')
+    .description("create or check the webhook's CA and serving certificate, and print the caBundle")
+    .option('--dir <dir>', 'certificate directory', 'certs')
+    .option('--namespace <ns>', 'namespace of the webhook Service', 'autostash')
+    .option('--dns-name <name>', 'extra DNS name for the serving certificate; repeatable', collect, [])
+    .option('--days <days>', 'validity of new certificates in days', (v) => {
+      const days = Number(v);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
+      return days;
+    }, 365)
+    .action(async (flags: { dir: string; namespace: string; dnsName: string[]; days: number }) => {
+      const { runCerts } = await import('./certs.js');
+      await runCerts(flags, process.stdout);
+    });
+
+  program
+    .command('crds')
+    .description("write autostash's CustomResourceDefinitions as YAML files")
+    .requiredOption('--out <dir>', 'directory to write <group>_<plural>.yaml files into')
+    .action(async (flags: { out: string }) => {
+      const { runCrds } = await import('./crds.js');
+      await runCrds(flags.out, process.stdout);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; usage errors exit 2, failures exit 1 with one clear line on stderr. */
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`autostash: ${(error as Error).message}\n`);
+    process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
+  }
+}
+
+

@@ -1,0 +1,73 @@
+import t from 'tap';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+t.test('defaults with an empty environment', async (t) => {
+  const config = loadConfig({}, {});
+  t.same(config.webhook, {
+    host: '0.0.0.0',
+    port: 8443,
+    certDir: 'certs',
+    certFile: undefined,
+    keyFile: undefined,
+    serviceName: 'autostash',
+    namespace: 'autostash',
+  });
+  t.equal(config.logLevel, 'info');
+  t.equal(config.kubeconfigPath, undefined);
+  t.same(config.kubeEnv, {});
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.webhook), 'frozen');
+});
+
+t.test('environment is read, flags win over it', async (t) => {
+  const env = {
+    AUTOSTASH_HOST: '127.0.0.1',
+    AUTOSTASH_PORT: '9443',
+    AUTOSTASH_CERT_DIR: '/etc/certs',
+    AUTOSTASH_LOG_LEVEL: 'debug',
+    POD_NAMESPACE: 'backup-system',
+    KUBECONFIG: '/k/config',
+    KUBERNETES_SERVICE_HOST: '10.0.0.1',
+    KUBERNETES_SERVICE_PORT: '443',
+    HOME: '/root',
+    UNRELATED: 'x',
+  };
+  const fromEnv = loadConfig({}, env);
+  t.equal(fromEnv.webhook.host, '127.0.0.1');
+  t.equal(fromEnv.webhook.port, 9443);
+  t.equal(fromEnv.webhook.certDir, '/etc/certs');
+  t.equal(fromEnv.webhook.namespace, 'backup-system');
+  t.equal(fromEnv.logLevel, 'debug');
+  t.same(fromEnv.kubeEnv, { KUBECONFIG: '/k/config', KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443', HOME: '/root' });
+  const fromFlags = loadConfig({ port: '10443', logLevel: 'warn', kubeconfig: '/other', tlsCert: 'a.crt', tlsKey: 'a.key' }, env);
+  t.equal(fromFlags.webhook.port, 10443);
+  t.equal(fromFlags.logLevel, 'warn');
+  t.equal(fromFlags.kubeconfigPath, '/other');
+  t.equal(fromFlags.webhook.certFile, 'a.crt');
+  t.equal(fromFlags.webhook.keyFile, 'a.key');
+});
+
+const invalid: Array<[string, Parameters<typeof loadConfig>[0], NodeJS.ProcessEnv, RegExp]> = [
+  ['port not a number', { port: 'http' }, {}, /^--port: "http" is not a port number/],
+  ['port out of range', {}, { AUTOSTASH_PORT: '70000' }, /^AUTOSTASH_PORT: 70000 is outside the port range/],
+  ['port zero', { port: '0' }, {}, /outside the port range/],
+  ['unknown log level', { logLevel: 'loud' }, {}, /^--log-level: "loud" is not a log level; use one of fatal/],
+  ['bad namespace', {}, { POD_NAMESPACE: 'Not_A_Label' }, /^POD_NAMESPACE: "Not_A_Label" is not a valid DNS label/],
+  ['cert without key', { tlsCert: 'a.crt' }, {}, /^--tls-key: give --tls-cert and --tls-key together/],
+  ['key without cert', { tlsKey: 'a.key' }, {}, /^--tls-cert: give/],
+  ['empty host flag', { host: ' ' }, {}, /^--host: must not be empty/],
+  ['empty cert dir flag', { certDir: '' }, {}, /^--cert-dir: must not be empty/],
+];
+for (const [name, flags, env, message] of invalid) {
+  t.test(name, async (t) => {
+    t.throws(() => loadConfig(flags, env), message);
+    try {
+      loadConfig(flags, env);
+    } catch (error) {
+      t.type(error, ConfigError);
+    }
+  });
+}
+
+t.test('an empty environment variable counts as unset', async (t) => {
+  t.equal(loadConfig({}, { AUTOSTASH_PORT: '' }).webhook.port, 8443);
+});
