@@ -89,7 +89,7 @@ t.test('checkKeyPair', async (t) => {
       t.throws(run, { name: 'CertificateError', file: row.file, message: row.error }, `${row.name}: rejected`);
     }
   }
-  t.throws(() => checkKeyPair({ cert: setA.tlsCert, key: setA.tlsKey }, { cert: 'c', key: 'k' }, now, setB.caCert), { file: 'CA certificate' }, 'CA label defaults');
+  t.throws(() => checkKeyPair({ cert: setA.tlsCert, key: setA.tlsKey }, { cert: 'c', key: 'k' }, now, setB.caCert), { name: 'CertificateError', file: 'CA certificate' }, 'CA label defaults');
 });
 
 t.test('ensureCertificates', async (t) => {
