@@ -90,7 +90,7 @@ export function decodeAdmissionReview(body: unknown): DecodeResult {
   if (!isRecord(body)) return fail(`body is ${describe(body)}: expected an AdmissionReview object`);
 
   const { apiVersion, kind } = body;
-  if (apiVersion === undefined && kind === undefined && 'uid' in body && 'operation' in body) {
+  if (apiVersion === undefined && 'uid' in body && 'operation' in body) {
     return fail(
       `body is a bare AdmissionRequest: wrap it as {"apiVersion":"${admissionApiVersion}","kind":"${admissionKind}","request":{...}}`,
     );
