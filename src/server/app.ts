@@ -76,7 +76,8 @@ function transportMessage(error: FastifyError, request: FastifyRequest, bodyLimi
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return `body is larger than the ${mebibytes(bodyLimit)} limit (${bodyLimit} bytes): an AdmissionReview must be smaller`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `content type ${JSON.stringify(request.headers['content-type'] ?? '')} is not supported: send the AdmissionReview as application/json`;
+      if (request.headers['content-type'] === undefined) return 'content type is missing: send the AdmissionReview as application/json';
+      return `content type ${JSON.stringify(request.headers['content-type'])} is not supported: send the AdmissionReview as application/json`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'body is empty: expected an AdmissionReview (admission.k8s.io/v1) as application/json';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -87,6 +88,8 @@ function transportMessage(error: FastifyError, request: FastifyRequest, bodyLimi
       return error.message;
   }
 }
+
+const forbiddenKeyMessage = 'body contains a "__proto__" or "constructor.prototype" key: an AdmissionReview never does';
 
 const badRequest = (message: string): TransportErrorBody => ({ statusCode: 400, error: 'Bad Request', message });
 
@@ -130,7 +133,12 @@ export function buildApp(options: AppOptions): AutostashApp {
           JSON.parse(String(body));
         } catch (syntaxError) {
           error.cause = syntaxError;
+          done(error, undefined);
+          return;
         }
+        // Valid JSON the default parser refused: it carries a prototype-poisoning key.
+        done(Object.assign(new Error(forbiddenKeyMessage), { statusCode: 400, code: 'AUTOSTASH_FORBIDDEN_KEY' }), undefined);
+        return;
       }
       done(error, value);
     });
