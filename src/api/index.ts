@@ -146,3 +146,31 @@ export {
 
 export type { Addon, AddonFunction, AddonSpec, AddonTask, FunctionSpec, TaskExecutor, VolumeTemplate } from './addons.js';
 export { taskExecutorValues } from './addons.js';
+
+export { AddonSchema, FunctionSchema } from './addons.js';
+export {
+  BackupBatchSchema,
+  BackupBlueprintSchema,
+  BackupConfigurationSchema,
+  BackupSessionSchema,
+  BackupVerificationSessionSchema,
+  BackupVerifierSchema,
+  HookTemplateSchema,
+  RestoreSessionSchema,
+} from './core.js';
+export { BackupStorageSchema, RepositorySchema, RetentionPolicySchema, SnapshotSchema } from './storage.js';
+
+export type { KindInfo, PrinterColumn } from './kinds.js';
+export {
+  ADDONS_GROUP,
+  apiVersionOf,
+  CORE_GROUP,
+  kindByApiVersion,
+  kindByGroupKind,
+  kinds,
+  KUBESTASH_VERSION,
+  STORAGE_GROUP,
+} from './kinds.js';
+export { crdFileName, crdFor, renderCrdFiles, toCrdSchema } from './crd.js';
+export type { SchemaCheck } from './schema-validator.js';
+export { applySchemaDefaults, validateAgainstSchema } from './schema-validator.js';
