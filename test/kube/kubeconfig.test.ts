@@ -105,7 +105,7 @@ t.test('a present but broken kubeconfig is an error, not "no cluster"', async (t
   });
   const rows: Array<{ name: string; flag?: string; env?: Record<string, string>; home?: string; source: string; path: RegExp; message: RegExp }> = [
     { name: 'missing --kubeconfig file', flag: join(dir, 'nope.yaml'), source: 'flag', path: /nope\.yaml$/, message: /file does not exist/ },
-    { name: 'missing KUBECONFIG file', env: { KUBECONFIG: join(dir, 'nope.yaml') }, source: 'KUBECONFIG', path: /nope\.yaml$/, message: /\(KUBECONFIG\).*file does not exist|file does not exist/ },
+    { name: 'missing KUBECONFIG file', env: { KUBECONFIG: join(dir, 'nope.yaml') }, source: 'KUBECONFIG', path: /nope\.yaml$/, message: /^kubeconfig from KUBECONFIG .*file does not exist/ },
     { name: 'unparsable YAML', flag: join(dir, 'garbage.yaml'), source: 'flag', path: /garbage\.yaml$/, message: /cannot be parsed/ },
     { name: 'cluster without server', flag: join(dir, 'no-server.yaml'), source: 'flag', path: /no-server\.yaml$/, message: /cannot be parsed \(clusters\[0\]\.cluster\.server is missing\)/ },
     { name: 'no current-context', flag: join(dir, 'no-context.yaml'), source: 'flag', path: /no-context\.yaml$/, message: /no current-context is set/ },
