@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { KubeObject } from '../../src/domain/kube-object.js';
-import { check, make, namespaceObject, validBackupConfiguration, validCluster } from './rules-fixtures.js';
+import { check, make, namespaceObject, validBackupConfiguration, validCluster } from '../helpers/domain-rules-fixtures.js';
 
 interface Case {
   object: KubeObject;
