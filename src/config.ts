@@ -21,6 +21,7 @@ export interface WebhookConfig {
 
 /** The environment variables the Kubernetes adapter reads to find a cluster. */
 export interface KubeEnvironment {
+  readonly [name: string]: string | undefined;
   readonly KUBECONFIG?: string;
   readonly KUBERNETES_SERVICE_HOST?: string;
   readonly KUBERNETES_SERVICE_PORT?: string;
@@ -66,9 +67,9 @@ function pick(flag: string | undefined, flagName: string, env: NodeJS.ProcessEnv
 }
 
 function parsePort(value: string, source: string): number {
-  if (!/^\d+$/.test(value)) throw new ConfigError(source, `"${value}" is not a port number (1-65535)`);
+  if (!/^\d+$/.test(value)) throw new ConfigError(source, `"${value}" is not a port number (0-65535; 0 picks a free port)`);
   const port = Number(value);
-  if (port < 1 || port > 65535) throw new ConfigError(source, `${port} is outside the port range 1-65535`);
+  if (port > 65535) throw new ConfigError(source, `${port} is outside the port range 0-65535`);
   return port;
 }
 

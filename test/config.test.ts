@@ -49,7 +49,7 @@ t.test('environment is read, flags win over it', async (t) => {
 const invalid: Array<[string, Parameters<typeof loadConfig>[0], NodeJS.ProcessEnv, RegExp]> = [
   ['port not a number', { port: 'http' }, {}, /^--port: "http" is not a port number/],
   ['port out of range', {}, { AUTOSTASH_PORT: '70000' }, /^AUTOSTASH_PORT: 70000 is outside the port range/],
-  ['port zero', { port: '0' }, {}, /outside the port range/],
+  ['negative port', { port: '-1' }, {}, /is not a port number/],
   ['unknown log level', { logLevel: 'loud' }, {}, /^--log-level: "loud" is not a log level; use one of fatal/],
   ['bad namespace', {}, { POD_NAMESPACE: 'Not_A_Label' }, /^POD_NAMESPACE: "Not_A_Label" is not a valid DNS label/],
   ['cert without key', { tlsCert: 'a.crt' }, {}, /^--tls-key: give --tls-cert and --tls-key together/],

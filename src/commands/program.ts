@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** Builds the command tree; exported so tests can run it in-process. */
 export function buildCli(): Command {
@@ -33,7 +33,7 @@ export function buildCli(): Command {
   program
     .command('validate')
     .description('default and validate manifests offline, as the webhook does on apply')
-    .requiredOption('-f, --filename <path>', 'a file, a directory (recursive) or - for stdin; repeatable', collect, [])
+    .requiredOption('-f, --filename <path>', 'a file, a directory (recursive) or - for stdin; repeatable', collect)
     .action(async (flags: { filename: string[] }) => {
       const { runValidate } = await import('./validate.js');
       process.exitCode = await runValidate(flags.filename, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });

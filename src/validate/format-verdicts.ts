@@ -5,16 +5,16 @@ import type { DocumentVerdict } from './validate-documents.js';
 /**
  * The `autostash validate` report: per document `OK <Kind> <ns>/<name>` or one
  * `FAIL <Kind> <ns>/<name>: <field path>: <reason>` line per error, then `WARN …` lines for advice.
+ * Documents of kinds autostash has no rules for say so on their OK line.
  * Unreadable documents print as `FAIL <source>:<line>: <reason>`.
  */
 export function formatReport(parseErrors: readonly ManifestParseError[], verdicts: readonly DocumentVerdict[]): string[] {
   const lines: string[] = parseErrors.map((e) => `FAIL ${e.source}:${e.line}: ${e.message}`);
   for (const v of verdicts) {
     const subject = `${v.kind} ${v.displayName}`;
-    if (v.errors.length === 0) lines.push(`OK ${subject}`);
+    if (v.errors.length === 0) lines.push(v.checked ? `OK ${subject}` : `OK ${subject} (not a KubeStash kind: only apiVersion, kind and metadata were checked)`);
     for (const error of v.errors) lines.push(`FAIL ${subject}: ${formatFieldError(error)}`);
     for (const warning of v.warnings) lines.push(`WARN ${subject}: ${warning}`);
-    if (!v.checked) lines.push(`WARN ${subject}: not a KubeStash kind; only apiVersion, kind and metadata were checked`);
   }
   return lines;
 }
