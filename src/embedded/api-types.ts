@@ -117,6 +117,8 @@ export class ApiError extends Error {
  * (mutating then validating webhooks) and validation exactly like an HTTP write; errors are ApiError.
  */
 export interface EmbeddedApi {
+  /** Every served resource type (built-ins and registered CRDs), for discovery. */
+  resourceTypes(): readonly ResourceType[];
   /** The resource type for a GVR, or undefined when not served. */
   resourceType(gvr: GroupVersionResource): ResourceType | undefined;
   /** The resource type serving a kind at an apiVersion (`apps/v1`, `v1`), or undefined. */
@@ -131,4 +133,32 @@ export interface EmbeddedApi {
   /** Returns the object as it is after the call (with deletionTimestamp while finalizers remain), or the deleted object. */
   delete(gvr: GroupVersionResource, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject>;
   watch(gvr: GroupVersionResource, options: WatchOptions, onEvent: (event: WatchEvent) => void): WatchHandle;
+}
+
+/** What the admission chain is asked about one write (mirrors AdmissionRequest v1). */
+export interface AdmissionAttributes {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+  resourceType: ResourceType;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** The incoming object (CREATE/UPDATE), after schema defaulting. */
+  object?: KubeObject;
+  /** The stored object (UPDATE/DELETE). */
+  oldObject?: KubeObject;
+  dryRun: boolean;
+  /** CreateOptions / UpdateOptions / DeleteOptions as the real API server sends them. */
+  options?: KubeObject;
+  user: { username: string; groups: string[]; uid?: string };
+}
+
+/**
+ * Calls registered admission webhooks as kube-apiserver does. `mutate` runs every matching
+ * MutatingWebhookConfiguration in order and returns the patched object; `validate` runs the
+ * ValidatingWebhookConfigurations. A denial (or a failing webhook with failurePolicy Fail) throws
+ * ApiError; warnings are returned for the HTTP front to send as `Warning` headers.
+ */
+export interface AdmissionChain {
+  mutate(attributes: AdmissionAttributes): Promise<{ object: KubeObject | undefined; warnings: string[] }>;
+  validate(attributes: AdmissionAttributes): Promise<{ warnings: string[] }>;
 }
