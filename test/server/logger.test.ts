@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import t from 'tap';
 import { buildApp } from '../../src/server/app.js';
-import { redactedPaths, redactionCensor, requestIdGenerator, sensitiveFieldNames, webhookLoggerOptions } from '../../src/server/logger.js';
+import { redactSensitive, redactionCensor, requestIdGenerator, sensitiveFieldNames, webhookLoggerOptions } from '../../src/server/logger.js';
 import { backupStorageKind, fakeRegistry, throwingKind } from '../fixtures/admission/fake-rules.js';
 
 const secret = 'c3VwZXItc2VjcmV0LXZhbHVl';
@@ -33,15 +33,34 @@ t.test('log lines are JSON with a level label, an ISO time and the service', asy
   t.match(lines()[0], { level: 'info', service: 'autostash', uid: 'u', msg: 'admission answered', time: /^\d{4}-\d\d-\d\dT/ });
 });
 
-t.test('every sensitive field is redacted at every depth up to four levels down', async (t) => {
+t.test('every sensitive field is redacted at any depth, in objects and arrays', async (t) => {
   for (const name of sensitiveFieldNames) {
     const { logger, text } = memoryLogger();
-    const nested = { [name]: secret, a: { [name]: secret, b: { [name]: secret, c: { [name]: secret, d: { [name]: secret } } } } };
+    const nested = { [name]: secret, a: { [name]: secret, b: [{ [name]: secret, c: { d: { e: { f: { [name]: secret } } } } }] } };
     logger.info(nested, 'constant message');
     t.notMatch(text(), secret, `${name} never appears`);
     t.match(text(), redactionCensor, `${name} is censored`);
   }
-  t.ok(redactedPaths.includes('*.*.*.*.AWS_SECRET_ACCESS_KEY'));
+  const { logger, text } = memoryLogger();
+  logger.info({ Password: secret, Authorization: secret }, 'capitalised keys');
+  t.notMatch(text(), secret, 'keys are matched without regard to case');
+});
+
+t.test('redaction leaves other fields, errors and the input alone', async (t) => {
+  const input = { uid: 'u', spec: { storage: { s3: { bucket: 'b', secretName: 'named-only' } }, data: { key: secret } }, list: [1, 'two', null] };
+  t.same(redactSensitive(input), {
+    uid: 'u',
+    spec: { storage: { s3: { bucket: 'b', secretName: 'named-only' } }, data: redactionCensor },
+    list: [1, 'two', null],
+  });
+  t.equal((input.spec.data as Record<string, string>).key, secret, 'the logged object itself is not changed');
+  const tooDeep = redactSensitive({ a: { b: { c: { d: { e: { f: { g: { h: { i: secret } } } } } } } } });
+  t.notMatch(JSON.stringify(tooDeep), secret, 'what is deeper than any log field should be is cut off');
+  t.notMatch(JSON.stringify(redactSensitive([[[[[[[[[secret]]]]]]]]])), secret, 'arrays too');
+
+  const { logger, lines } = memoryLogger();
+  logger.error({ err: new Error('rule failed'), uid: 'u' }, 'admission rule threw');
+  t.match(lines()[0], { err: { type: 'Error', message: 'rule failed', stack: /rule failed/ }, uid: 'u' }, 'errors keep the pino err serializer');
 });
 
 t.test('credential headers are redacted', async (t) => {
