@@ -1,0 +1,2 @@
+export { createAdmissionChain, type AdmissionChainOptions, type EmbeddedAdmissionChain } from './chain.js';
+export type { ServiceResolver } from './webhook-client.js';
