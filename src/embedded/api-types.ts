@@ -54,6 +54,11 @@ export interface WriteOptions {
   fieldManager?: string;
   /** Caller identity for admission (`userInfo`); default the embedded admin user. */
   user?: { username: string; groups: string[]; uid?: string };
+  /**
+   * Receives each admission warning (from webhooks' `warnings`) as the write runs; the HTTP front
+   * sends them as `Warning: 299 - "<text>"` headers. Optional: in-process callers may ignore warnings.
+   */
+  onWarning?: (warning: string) => void;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic-merge' | 'apply';
