@@ -138,6 +138,8 @@ export interface EmbeddedApi {
   /** Returns the object as it is after the call (with deletionTimestamp while finalizers remain), or the deleted object. */
   delete(gvr: GroupVersionResource, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<KubeObject>;
   watch(gvr: GroupVersionResource, options: WatchOptions, onEvent: (event: WatchEvent) => void): WatchHandle;
+  /** Deletes every object the list options select, each as `delete` would; returns them (as after the call). */
+  deleteCollection(gvr: GroupVersionResource, options?: ListOptions & DeleteOptions): Promise<ObjectList>;
 }
 
 /** What the admission chain is asked about one write (mirrors AdmissionRequest v1). */
