@@ -24,8 +24,8 @@ const builtinColumns: Record<string, PrinterColumn[]> = {
   '/persistentvolumes': [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }],
   'apps/deployments': [
     { name: 'Ready', type: 'string', jsonPath: '' },
-    { name: 'Up-to-date', type: 'integer', jsonPath: '.status.updatedReplicas' },
-    { name: 'Available', type: 'integer', jsonPath: '.status.availableReplicas' },
+    { name: 'Up-to-date', type: 'integer', jsonPath: '' },
+    { name: 'Available', type: 'integer', jsonPath: '' },
   ],
   'batch/jobs': [{ name: 'Completions', type: 'string', jsonPath: '' }],
 };
@@ -33,6 +33,8 @@ const builtinColumns: Record<string, PrinterColumn[]> = {
 /** Cells computed from several fields (the columns above with an empty jsonPath). */
 const computedCells: Record<string, (object: KubeObject) => unknown> = {
   'apps/deployments/Ready': (o) => `${num(at(o, '.status.readyReplicas'))}/${num(at(o, '.spec.replicas') ?? 1)}`,
+  'apps/deployments/Up-to-date': (o) => num(at(o, '.status.updatedReplicas')),
+  'apps/deployments/Available': (o) => num(at(o, '.status.availableReplicas')),
   'batch/jobs/Completions': (o) => `${num(at(o, '.status.succeeded'))}/${num(at(o, '.spec.completions') ?? 1)}`,
 };
 
