@@ -47,14 +47,19 @@ export function applyBuiltinDefaults(type: ResourceType, object: KubeObject): vo
       if (spec.backoffLimit === undefined) spec.backoffLimit = 6;
       return;
     }
-    case '/namespaces': {
-      const spec = record(object, 'spec');
-      if (spec.finalizers === undefined) spec.finalizers = ['kubernetes'];
-      return;
-    }
     default:
       return;
   }
+}
+
+/** What kube-apiserver sets on create only: a namespace's `kubernetes` finalizer and name label. */
+export function applyCreateDefaults(type: ResourceType, object: KubeObject): void {
+  if (keyOf(type) !== '/namespaces') return;
+  const spec = record(object, 'spec');
+  spec.finalizers = ['kubernetes'];
+  const metadata = record(object, 'metadata');
+  const labels = record(metadata, 'labels');
+  if (typeof metadata.name === 'string') labels['kubernetes.io/metadata.name'] = metadata.name;
 }
 
 /** The status a new object starts with (kube drops client-sent status for kinds with a status subresource). */

@@ -42,7 +42,7 @@ import {
 } from '../api-types.js';
 import { alreadyExists, badRequest, conflict, forbidden, gone, invalid, notFound, STALE_OBJECT_MESSAGE, unsupportedMediaType } from './api-errors.js';
 import { BUILTIN_RESOURCES } from './builtin-resources.js';
-import { initialStatus } from './builtin-semantics.js';
+import { applyCreateDefaults, initialStatus } from './builtin-semantics.js';
 import { establishedStatus, resourceTypesOfCrd } from './crd-types.js';
 import { generatedName, randomSuffix } from './object-names.js';
 import { applyDefaults, assertValid } from './object-preparation.js';
@@ -136,7 +136,6 @@ interface UpdateRequest {
   subresource?: 'status';
   options: WriteOptions;
   managedFieldsOperation?: 'Apply' | 'Update';
-  admissionOptionsKind: 'UpdateOptions' | 'PatchOptions';
 }
 
 class EmbeddedStore implements EmbeddedApiImplementation {
@@ -480,6 +479,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
       if (status) object.status = status;
       else delete object.status;
     }
+    applyCreateDefaults(type, object);
     applyDefaults(type, object);
     const user = options.user ?? DEFAULT_USER;
     const admissionOptions = this.admissionOptions('CreateOptions', options);
@@ -533,7 +533,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
     const name = body.metadata?.name;
     if (!name) throw invalid(type, type.kind, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name is required' }]);
     if (subresource === 'status' && !type.statusSubresource) throw notFound(type, name);
-    return this.updateWith({ type, namespace: scoped, name, desired: () => structuredClone(body), options, admissionOptionsKind: 'UpdateOptions', ...(subresource ? { subresource } : {}), managedFieldsOperation: 'Update' });
+    return this.updateWith({ type, namespace: scoped, name, desired: () => structuredClone(body), options, ...(subresource ? { subresource } : {}), managedFieldsOperation: 'Update' });
   }
 
   /**
@@ -567,7 +567,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
         name,
         oldObject: this.present(type, current),
         dryRun: options.dryRun ?? false,
-        options: this.admissionOptions(request.admissionOptionsKind === 'PatchOptions' ? 'UpdateOptions' : 'UpdateOptions', options),
+        options: this.admissionOptions('UpdateOptions', options),
         user,
       };
       const mutated = (await this.admit({ ...base, object: next }, true)) ?? next;
@@ -684,7 +684,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
           return applyStrategicMergePatch(current, parsed);
       }
     };
-    return this.updateWith({ type, namespace: scoped, name, desired: applyPatch, options: writeOptions, admissionOptionsKind: 'PatchOptions', managedFieldsOperation: 'Update', ...(subresource ? { subresource } : {}) });
+    return this.updateWith({ type, namespace: scoped, name, desired: applyPatch, options: writeOptions, managedFieldsOperation: 'Update', ...(subresource ? { subresource } : {}) });
   }
 
   private async apply(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, options: WriteOptions, subresource: 'status' | undefined): Promise<KubeObject> {
@@ -709,7 +709,6 @@ class EmbeddedStore implements EmbeddedApiImplementation {
       name,
       desired: (current) => merge(current, appliedObject),
       options,
-      admissionOptionsKind: 'PatchOptions',
       managedFieldsOperation: 'Apply',
       ...(subresource ? { subresource } : {}),
     });
