@@ -63,7 +63,8 @@ class CallFailure {
  */
 export function createAdmissionChain(options: AdmissionChainOptions): EmbeddedAdmissionChain {
   const { logger } = options;
-  const agent = new Agent({ keepAlive: true });
+  // Idle connections are dropped before a Node server's default 5 s keep-alive ends, so a reused one is not already closed.
+  const agent = new Agent({ keepAlive: true, timeout: 4_000 });
   const warnedConditions = new Set<string>();
 
   function shouldCall(webhook: Webhook, attributes: AdmissionAttributes): boolean {

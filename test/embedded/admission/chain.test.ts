@@ -1,12 +1,11 @@
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
 import { createAdmissionChain } from '../../../src/embedded/admission/index.js';
 import type { AdmissionAttributes, ResourceType } from '../../../src/embedded/api-types.js';
 import { generateCertificates, toCaBundle, type GeneratedCertificates } from '../../../src/server/certificates.js';
 
-type Test = typeof t;
 type Request = Record<string, any>;
 
 /** An answer other than a 200 JSON AdmissionReview. */
