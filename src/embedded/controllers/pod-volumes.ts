@@ -23,6 +23,7 @@ interface Volume {
   emptyDir?: Record<string, unknown>;
   secret?: { secretName?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   configMap?: { name?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  [type: string]: unknown;
 }
 
 interface KeyToPath {
