@@ -32,6 +32,8 @@ export interface RunningApiServer {
   /** `https://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** Ends every open watch stream now (clients see the stream end and reconnect, as after an apiserver restart). */
+  endWatches(): void;
   /** Ends open watches, closes every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -62,7 +64,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'https://embedded.invalid');
     const path = parseApiPath(url.pathname);
-    options.logger.debug({ method: request.method, path: url.pathname }, 'embedded api request');
+    options.logger.debug({ method: request.method, path: url.pathname, query: url.search }, 'embedded api request');
     if (!anonymousPaths.has(url.pathname) && !hasBearerToken(request.headers.authorization, options.token)) {
       request.resume();
       throw httpErrors.unauthorized();
@@ -124,6 +126,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   return {
     url: `https://${host}:${port}`,
     port,
+    endWatches: () => open.endAll(),
     async close() {
       open.endAll();
       // Let the final chunks of ended watches flush before sockets are destroyed.

@@ -24,9 +24,6 @@ export interface RestContext {
   now: () => number;
 }
 
-/** An optional additive EmbeddedApi method: delete every object a list would return. */
-type DeleteCollection = (gvr: GroupVersionResource, options: ListOptions & DeleteOptions) => Promise<KubeObject[] | { items: KubeObject[] }>;
-
 const patchTypes: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
@@ -274,11 +271,8 @@ async function remove(
   const body = decodeBody(await readRequestBody(request), 'application/json');
   const options = deleteOptions(body, query, warnings);
   if (path.name === undefined) {
-    const deleteCollection = (api as EmbeddedApi & { deleteCollection?: DeleteCollection }).deleteCollection;
-    if (typeof deleteCollection !== 'function') throw httpErrors.methodNotAllowed('DELETE', type.resource);
-    const deleted = await deleteCollection.call(api, gvr, { ...listOptions(query, namespace), ...options });
-    const items = Array.isArray(deleted) ? deleted : deleted.items;
-    return sendJson(response, 200, { apiVersion: groupVersion(type), kind: type.listKind, metadata: {}, items }, warnings);
+    const deleted = await api.deleteCollection(gvr, { ...listOptions(query, namespace), ...options });
+    return sendJson(response, 200, { apiVersion: groupVersion(type), kind: type.listKind, metadata: { resourceVersion: deleted.resourceVersion }, items: deleted.items }, warnings);
   }
   const result = await api.delete(gvr, namespace, path.name, options);
   const pending = Boolean(result.metadata?.deletionTimestamp) && (result.metadata?.finalizers?.length ?? 0) > 0;
