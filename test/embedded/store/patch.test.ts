@@ -22,7 +22,8 @@ t.test('merge patch (RFC 7386): objects merge, null deletes, lists replace', asy
   t.same(applyMergePatch({ spec: { a: 1 } }, { spec: { x: 1 } }), { spec: { a: 1, x: 1 } }, 'adds a field');
   t.same((applyMergePatch(pod, { spec: { volumes: null } }).spec as Record<string, unknown>).volumes, undefined);
   t.same((applyMergePatch(pod, { spec: { containers: [{ name: 'only' }] } }).spec as { containers: unknown[] }).containers, [{ name: 'only' }]);
-  t.same(applyMergePatch({ metadata: { labels: 'x' } }, { metadata: { labels: { a: 'b' } } }).metadata, { labels: { a: 'b' } });
+  t.same(applyMergePatch({ metadata: { annotations: { old: 'x' }, name: 'n' } }, { metadata: { annotations: null, labels: { a: 'b' } } }).metadata, { name: 'n', labels: { a: 'b' } });
+  t.same(applyMergePatch({ spec: 'scalar' }, { spec: { a: 1 } }).spec, { a: 1 }, 'an object patch replaces a scalar');
   t.throws(() => applyMergePatch(pod, [1]), { code: 400 });
 });
 
@@ -86,7 +87,7 @@ t.test('server-side apply: creates when absent, merges onto the object, records 
   t.equal(again.metadata?.resourceVersion, created.metadata?.resourceVersion, 'applying the same manifest is a no-op');
   const updated = await api.patch(configmaps, 'default', 'applied', 'apply', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied' }, data: { other: 'two' } }, { fieldManager: 'controller' });
   t.same(updated.data, { key: 'one', other: 'two' }, 'fields of other appliers stay (ownership is not modelled)');
-  t.same(updated.metadata?.managedFields?.map((entry: { manager: string }) => entry.manager), ['kubectl', 'controller']);
+  t.same((updated.metadata?.managedFields as Array<{ manager: string }>).map((entry) => entry.manager), ['kubectl', 'controller']);
   await t.rejects(api.patch(configmaps, 'default', 'applied', 'apply', manifest, {}), { code: 400, message: /fieldManager/ });
   await t.rejects(api.patch(configmaps, 'default', 'applied', 'apply', { metadata: { name: 'applied' } }, { fieldManager: 'x' }), { code: 400, message: /apiVersion and kind/ });
   await t.rejects(api.patch(configmaps, 'default', 'other', 'apply', manifest, { fieldManager: 'x' }), { code: 400, message: /does not match the name/ });
