@@ -56,7 +56,8 @@ export function startJobController(options: JobControllerOptions): { stop(): Pro
   const maxParallel = options.maxParallelJobs ?? 2;
   const backoffBase = options.backoffBaseMs ?? 500;
   const backoffMax = options.backoffMaxMs ?? 10_000;
-  const nowIso = (): string => options.now().toISOString();
+  /** metav1.Time: RFC 3339 in whole seconds. */
+  const nowIso = (): string => options.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
   const queue = new WorkQueue({ name: 'job', logger, reconcile });
 
