@@ -17,10 +17,12 @@ export function watchResource(
   let handle: WatchHandle | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let generation = 0;
 
   const restartLater = (): void => {
     handle?.stop();
     handle = undefined;
+    generation++;
     if (stopped || restartTimer) return;
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
@@ -31,9 +33,11 @@ export function watchResource(
 
   const open = (): void => {
     if (stopped) return;
+    const current = ++generation;
     try {
       handle = api.watch(gvr, { resourceVersion: '0' }, (event) => {
-        if (stopped) return;
+        // Events of a watch already replaced or stopped are stale.
+        if (stopped || current !== generation) return;
         if (event.type === 'ERROR') {
           logger.debug({ resource: gvr.resource, status: event.object }, 'watch ended with an error; restarting');
           restartLater();
