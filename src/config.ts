@@ -28,8 +28,19 @@ export interface KubeEnvironment {
   readonly HOME?: string;
 }
 
+/** The embedded control plane `serve` starts when no cluster is configured (or when asked to). */
+export interface EmbeddedConfig {
+  /** auto: when no cluster is configured; always: even when one is; never: run with an empty cluster view. */
+  readonly mode: 'auto' | 'always' | 'never';
+  readonly dataDir: string;
+  readonly port: number;
+  /** Keep objects across restarts under dataDir. */
+  readonly persist: boolean;
+}
+
 export interface Config {
   readonly webhook: WebhookConfig;
+  readonly embedded: EmbeddedConfig;
   readonly kubeconfigPath: string | undefined;
   readonly kubeEnv: KubeEnvironment;
   readonly logLevel: LogLevel;
@@ -45,6 +56,10 @@ export interface ServeFlags {
   kubeconfig?: string;
   namespace?: string;
   logLevel?: string;
+  embedded?: boolean;
+  dataDir?: string;
+  embeddedPort?: string;
+  persist?: boolean;
 }
 
 /** A configuration value that cannot be used; `source` names the flag or variable. */
@@ -79,6 +94,13 @@ function parseLogLevel(value: string, source: string): LogLevel {
   return level;
 }
 
+function parseEmbeddedMode(value: string, source: string): EmbeddedConfig['mode'] {
+  const modes = { auto: 'auto', always: 'always', true: 'always', never: 'never', false: 'never' } as const;
+  const mode = modes[value as keyof typeof modes];
+  if (mode === undefined) throw new ConfigError(source, `"${value}" is not one of auto, always (true), never (false)`);
+  return mode;
+}
+
 function parseDnsLabel(value: string, source: string): string {
   if (value.length > 63 || !DNS_LABEL.test(value)) {
     throw new ConfigError(source, `"${value}" is not a valid DNS label (lowercase letters, digits and '-', at most 63 characters)`);
@@ -104,6 +126,12 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
   const [namespaceText = 'autostash', namespaceSource] = pick(flags.namespace, '--namespace', env, 'POD_NAMESPACE');
   const [levelText = 'info', levelSource] = pick(flags.logLevel, '--log-level', env, 'AUTOSTASH_LOG_LEVEL');
   const [kubeconfigPath] = pick(flags.kubeconfig, '--kubeconfig', {}, '');
+  const [dataDir = '.autostash', dataDirSource] = pick(flags.dataDir, '--data-dir', env, 'AUTOSTASH_DATA_DIR');
+  if (dataDir.trim() === '') throw new ConfigError(dataDirSource, 'must not be empty');
+  const [embeddedPortText = '6443', embeddedPortSource] = pick(flags.embeddedPort, '--embedded-port', env, 'AUTOSTASH_EMBEDDED_PORT');
+  const [modeText = 'auto', modeSource] = pick(flags.embedded === undefined ? undefined : flags.embedded ? 'always' : 'never', flags.embedded ? '--embedded' : '--no-embedded', env, 'AUTOSTASH_EMBEDDED');
+  const mode = parseEmbeddedMode(modeText, modeSource);
+  if (mode === 'always' && kubeconfigPath !== undefined) throw new ConfigError('--embedded', 'cannot be combined with --kubeconfig: choose the embedded control plane or a cluster');
 
   const kubeEnv: KubeEnvironment = Object.freeze({
     ...(env.KUBECONFIG ? { KUBECONFIG: env.KUBECONFIG } : {}),
@@ -121,6 +149,12 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       keyFile,
       serviceName: 'autostash',
       namespace: parseDnsLabel(namespaceText, namespaceSource),
+    }),
+    embedded: Object.freeze({
+      mode,
+      dataDir,
+      port: parsePort(embeddedPortText, embeddedPortSource),
+      persist: flags.persist ?? env.AUTOSTASH_PERSIST === 'true',
     }),
     kubeconfigPath,
     kubeEnv,

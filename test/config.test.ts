@@ -71,3 +71,13 @@ for (const [name, flags, env, message] of invalid) {
 t.test('an empty environment variable counts as unset', async (t) => {
   t.equal(loadConfig({}, { AUTOSTASH_PORT: '' }).webhook.port, 8443);
 });
+
+t.test('embedded control plane settings', async (t) => {
+  t.same(loadConfig({}, {}).embedded, { mode: 'auto', dataDir: '.autostash', port: 6443, persist: false });
+  t.same(loadConfig({ embedded: true, dataDir: '/d', embeddedPort: '0', persist: true }, {}).embedded, { mode: 'always', dataDir: '/d', port: 0, persist: true });
+  t.equal(loadConfig({ embedded: false }, { AUTOSTASH_EMBEDDED: 'always' }).embedded.mode, 'never', 'flag wins');
+  t.same(loadConfig({}, { AUTOSTASH_EMBEDDED: 'true', AUTOSTASH_DATA_DIR: '/x', AUTOSTASH_EMBEDDED_PORT: '7443', AUTOSTASH_PERSIST: 'true' }).embedded, { mode: 'always', dataDir: '/x', port: 7443, persist: true });
+  t.throws(() => loadConfig({}, { AUTOSTASH_EMBEDDED: 'sometimes' }), /^AUTOSTASH_EMBEDDED: "sometimes" is not one of auto, always \(true\), never \(false\)/);
+  t.throws(() => loadConfig({ embedded: true, kubeconfig: '/k' }, {}), /^--embedded: cannot be combined with --kubeconfig/);
+  t.throws(() => loadConfig({ dataDir: ' ' }, {}), /^--data-dir: must not be empty/);
+});

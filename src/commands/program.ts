@@ -25,6 +25,11 @@ export function buildCli(): Command {
     .option('--namespace <ns>', 'namespace of the webhook Service, for certificate names (default autostash)')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default info)')
+    .option('--embedded', 'start the embedded control plane even when a cluster is configured')
+    .option('--no-embedded', 'never start the embedded control plane (without a cluster, rules see an empty one)')
+    .option('--data-dir <dir>', "the embedded control plane's data directory (default .autostash)")
+    .option('--embedded-port <port>', "the embedded control plane's HTTPS port on 127.0.0.1 (default 6443)")
+    .option('--persist', 'keep the embedded control plane\'s objects across restarts')
     .action(async (flags) => {
       const { runServe } = await import('./serve.js');
       await runServe(flags);

@@ -5,12 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config, type ServeFlags } from '../config.js';
 import { emptyClusterView, type ClusterView } from '../domain/cluster-view.js';
 import { kubeStashRules } from '../domain/kubestash-rules.js';
+import { startControlPlane, type ControlPlane } from '../embedded/control-plane.js';
+import { installCrds, installWebhookConfigurations } from '../embedded/install-autostash.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
-import { loadKubeConfigWithSource } from '../kube/kubeconfig.js';
+import { loadKubeConfigWithSource, type LoadedKubeConfig } from '../kube/kubeconfig.js';
 import { buildApp, type AutostashApp } from '../server/app.js';
 import { CertificateError, defaultDnsNames, ensureCertificates, type LoadedCertificates } from '../server/certificates.js';
 import { webhookLoggerOptions } from '../server/logger.js';
@@ -21,6 +24,10 @@ export interface RunningServer {
   /** https://host:port the webhook listens on. */
   url: string;
   certificates: LoadedCertificates;
+  /** What the webhook's cross-object rules currently see. */
+  clusterView: () => ClusterView;
+  /** The embedded control plane, when serve started one. */
+  controlPlane: ControlPlane | undefined;
   /** Stops the certificate watcher, the informers and the server; safe to call twice. */
   close(): Promise<void>;
 }
@@ -38,8 +45,31 @@ async function loadServingCertificates(config: Config): Promise<LoadedCertificat
   return ensureCertificates(dir, { certFile: relative(dir, certFile), keyFile: relative(dir, keyFile) });
 }
 
-function startClusterView(config: Config, logger: Logger): InformerView | undefined {
-  const loaded = loadKubeConfigWithSource({ kubeconfigPath: config.kubeconfigPath, env: config.kubeEnv });
+/** The running CLI's entry file, which Jobs of the embedded control plane run for `autostash …`. */
+const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+interface Cluster {
+  loaded: LoadedKubeConfig | undefined;
+  controlPlane: ControlPlane | undefined;
+}
+
+/** A configured cluster, else (unless told not to) the embedded control plane with our CRDs installed. */
+async function connectCluster(config: Config, logger: Logger): Promise<Cluster> {
+  if (config.embedded.mode !== 'always') {
+    const loaded = loadKubeConfigWithSource({ kubeconfigPath: config.kubeconfigPath, env: config.kubeEnv });
+    if (loaded !== undefined || config.embedded.mode === 'never') return { loaded, controlPlane: undefined };
+  }
+  const controlPlane = await startControlPlane({ dataDir: config.embedded.dataDir, port: config.embedded.port, persist: config.embedded.persist, logger, cliPath });
+  try {
+    await installCrds(controlPlane.api);
+    return { loaded: loadKubeConfigWithSource({ kubeconfigPath: controlPlane.kubeconfigPath, env: {} }), controlPlane };
+  } catch (error) {
+    await controlPlane.close();
+    throw error;
+  }
+}
+
+function startClusterView(loaded: LoadedKubeConfig | undefined, logger: Logger): InformerView | undefined {
   if (loaded === undefined) {
     logger.warn('no cluster configured: cross-object rules see an empty cluster');
     return undefined;
@@ -48,10 +78,18 @@ function startClusterView(config: Config, logger: Logger): InformerView | undefi
   return startInformerView(loaded.kubeConfig, logger.child({ component: 'informers' }));
 }
 
-/** Starts the webhook with an already loaded configuration; resolves once it listens. */
+/** The address the local API server reaches the webhook on. */
+const loopbackFor = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host);
+
+/**
+ * Starts the webhook with an already loaded configuration; resolves once it listens. Without a
+ * configured cluster it first starts the embedded control plane and afterwards registers the
+ * webhook there.
+ */
 export async function startServer(config: Config, logger: Logger = pino(webhookLoggerOptions(config.logLevel))): Promise<RunningServer> {
   const certificates = await loadServingCertificates(config);
-  const informers = startClusterView(config, logger);
+  const cluster = await connectCluster(config, logger);
+  const informers = startClusterView(cluster.loaded, logger);
   const clusterView: () => ClusterView = informers ? () => informers.view : () => emptyClusterView;
 
   const app = buildApp({
@@ -68,31 +106,38 @@ export async function startServer(config: Config, logger: Logger = pino(webhookL
     { current: { key: certificates.key, cert: certificates.cert } },
   );
 
-  try {
-    await app.listen({ host: config.webhook.host, port: config.webhook.port });
-  } catch (error) {
-    stopWatching();
-    await informers?.stop();
-    throw error;
-  }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.webhook.port;
-  const url = `https://${config.webhook.host.includes(':') ? `[${config.webhook.host}]` : config.webhook.host}:${port}`;
-  logger.info(
-    { url, certDir: certificates.paths.dir, generated: certificates.generated, notAfter: certificates.notAfter.toISOString(), caBundle: certificates.caBundle },
-    'webhook serving',
-  );
-
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
       stopWatching();
       await app.close();
       await informers?.stop();
+      await cluster.controlPlane?.close();
     })();
     return closed;
   };
-  return { app, url, certificates, close };
+
+  try {
+    await app.listen({ host: config.webhook.host, port: config.webhook.port });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.webhook.port;
+  const url = `https://${config.webhook.host.includes(':') ? `[${config.webhook.host}]` : config.webhook.host}:${port}`;
+  if (cluster.controlPlane !== undefined) {
+    if (certificates.caBundle === undefined) {
+      await close();
+      throw new CertificateError(certificates.paths.caPath, 'is needed to register the webhook with the embedded control plane (the caBundle)');
+    }
+    await installWebhookConfigurations(cluster.controlPlane.api, `https://${loopbackFor(config.webhook.host)}:${port}`, certificates.caBundle);
+  }
+  logger.info(
+    { url, certDir: certificates.paths.dir, generated: certificates.generated, notAfter: certificates.notAfter.toISOString(), caBundle: certificates.caBundle },
+    'webhook serving',
+  );
+  return { app, url, certificates, clusterView, controlPlane: cluster.controlPlane, close };
 }
 
 /** `autostash serve`: runs until SIGINT or SIGTERM, then shuts down cleanly. */
@@ -100,7 +145,9 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const config = loadConfig(flags);
   const logger = pino(webhookLoggerOptions(config.logLevel));
   const server = await startServer(config, logger);
-  if (server.certificates.caBundle !== undefined) {
+  if (server.controlPlane !== undefined) {
+    process.stderr.write(`autostash: embedded control plane at ${server.controlPlane.url}; use it with: export KUBECONFIG=${server.controlPlane.kubeconfigPath}\n`);
+  } else if (server.certificates.caBundle !== undefined) {
     process.stderr.write(`autostash: webhook listening on ${server.url}; caBundle for webhook configurations:\n${server.certificates.caBundle}\n`);
   }
   await new Promise<void>((resolve) => {

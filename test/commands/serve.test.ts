@@ -61,7 +61,7 @@ async function scratch(): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
 t.test('serves the KubeStash rules over HTTPS with generated certificates and no cluster', async (t) => {
   const { dir, env } = await scratch();
   const { logger, lines } = memoryLogger();
-  const config = loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'certs') }, env);
+  const config = loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'certs'), embedded: false }, env);
   const server = await startServer(config, logger);
   t.teardown(() => server.close());
   t.equal(server.certificates.generated, true);
@@ -117,17 +117,17 @@ current-context: x
 
 t.test('explicit certificate files must exist; they are never generated', async (t) => {
   const { dir, env } = await scratch();
-  const config = loadConfig({ host: '127.0.0.1', port: '0', tlsCert: join(dir, 'missing.crt'), tlsKey: join(dir, 'missing.key') }, env);
+  const config = loadConfig({ host: '127.0.0.1', port: '0', tlsCert: join(dir, 'missing.crt'), tlsKey: join(dir, 'missing.key'), embedded: false }, env);
   await t.rejects(startServer(config, memoryLogger().logger), CertificateError);
   await t.rejects(startServer(config, memoryLogger().logger), { message: /missing\.crt.*does not exist \(given with --tls-cert\)/ });
 });
 
 t.test('explicit certificate files are served as given', async (t) => {
   const { dir, env } = await scratch();
-  const first = await startServer(loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'generated') }, env), memoryLogger().logger);
+  const first = await startServer(loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'generated'), embedded: false }, env), memoryLogger().logger);
   await first.close();
   const { certPath, keyPath } = first.certificates.paths;
-  const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', tlsCert: certPath, tlsKey: keyPath }, env), memoryLogger().logger);
+  const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', tlsCert: certPath, tlsKey: keyPath, embedded: false }, env), memoryLogger().logger);
   t.teardown(() => server.close());
   t.equal(server.certificates.generated, false);
   t.equal((await send(server.url, '/healthz', first.certificates.ca ?? '', 'GET')).status, 200);
@@ -135,8 +135,8 @@ t.test('explicit certificate files are served as given', async (t) => {
 
 t.test('a port already in use fails start-up cleanly', async (t) => {
   const { dir, env } = await scratch();
-  const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'certs') }, env), memoryLogger().logger);
+  const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'certs'), embedded: false }, env), memoryLogger().logger);
   t.teardown(() => server.close());
   const port = new URL(server.url).port;
-  await t.rejects(startServer(loadConfig({ host: '127.0.0.1', port, certDir: join(dir, 'certs') }, env), memoryLogger().logger), { code: 'EADDRINUSE' });
+  await t.rejects(startServer(loadConfig({ host: '127.0.0.1', port, certDir: join(dir, 'certs'), embedded: false }, env), memoryLogger().logger), { code: 'EADDRINUSE' });
 });

@@ -1,0 +1,32 @@
+import { crdFor, kinds } from '../api/index.js';
+import { webhookConfigurations } from '../api/webhook-configurations.js';
+import type { KubeObject } from '../domain/kube-object.js';
+import { ApiError, type EmbeddedApi, type GroupVersionResource } from './api-types.js';
+
+const CRDS: GroupVersionResource = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
+const MUTATING: GroupVersionResource = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' };
+const VALIDATING: GroupVersionResource = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations' };
+
+/** Creates the cluster-scoped object, or replaces the stored one's content when it exists. Idempotent. */
+async function createOrReplace(api: EmbeddedApi, gvr: GroupVersionResource, object: KubeObject): Promise<void> {
+  const name = String(object.metadata?.name);
+  try {
+    await api.create(gvr, undefined, object);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.reason !== 'AlreadyExists') throw error;
+    const existing = await api.get(gvr, undefined, name);
+    await api.update(gvr, undefined, { ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } });
+  }
+}
+
+/** Installs autostash's CustomResourceDefinitions (what charts/autostash/crds holds). */
+export async function installCrds(api: EmbeddedApi): Promise<void> {
+  for (const info of kinds) await createOrReplace(api, CRDS, crdFor(info) as KubeObject);
+}
+
+/** Registers autostash's mutating and validating webhooks at `webhookUrl`, trusting `caBundle`. */
+export async function installWebhookConfigurations(api: EmbeddedApi, webhookUrl: string, caBundle: string): Promise<void> {
+  const { mutating, validating } = webhookConfigurations({ endpoint: { url: webhookUrl }, caBundle });
+  await createOrReplace(api, MUTATING, mutating as KubeObject);
+  await createOrReplace(api, VALIDATING, validating as KubeObject);
+}
