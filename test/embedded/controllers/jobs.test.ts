@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -187,7 +187,6 @@ t.test('at most maxParallelJobs run at once; the others wait and then run', asyn
   await api.create(JOBS, 'default', job('second', { containers: [{ name: 'main', command: ['true'] }] }));
   const waiting = await statusOf(api, 'second');
   t.notOk(waiting.startTime, 'the second job has not started while the slot is taken');
-  const { writeFile } = await import('node:fs/promises');
   await writeFile(gate, '');
   t.equal(condition(await finished(api, 'first'), 'Complete')?.status, 'True');
   t.equal(condition(await finished(api, 'second'), 'Complete')?.status, 'True');
@@ -229,4 +228,24 @@ t.test('a Job waits for its claim to be bound; a suspended Job does not run', as
   t.ok((await stat(join(dataDir, 'volumes', volumes[0] ?? '', 'x'))).isFile());
   const suspended = await statusOf(api, 'suspended');
   t.notOk(suspended.startTime, 'the suspended job never started');
+});
+
+t.test('workingDir is mapped like a path argument and must exist; a template without containers fails', async (t) => {
+  const { api, dataDir } = await plane(t);
+  const out = join(dataDir, 'pwd.txt');
+  await mkdir(join(dataDir, 'host-work', 'inner'), { recursive: true });
+  await api.create(
+    JOBS,
+    'default',
+    job('in-dir', {
+      containers: [{ name: 'main', command: ['sh', '-c', 'pwd > "$1"', 'sh', out], workingDir: '/work/$(SUB)', env: [{ name: 'SUB', value: 'inner' }], volumeMounts: [{ name: 'w', mountPath: '/work' }] }],
+      volumes: [{ name: 'w', hostPath: { path: join(dataDir, 'host-work'), type: 'DirectoryOrCreate' } }],
+    }),
+  );
+  await api.create(JOBS, 'default', job('bad-dir', { containers: [{ name: 'main', command: ['true'], workingDir: '/no/such/dir-autostash' }] }));
+  await api.create(JOBS, 'default', job('empty', { containers: [] }));
+  t.equal(condition(await finished(api, 'in-dir'), 'Complete')?.status, 'True');
+  t.equal((await readFile(out, 'utf8')).trim(), join(dataDir, 'host-work', 'inner'));
+  t.match(condition(await finished(api, 'bad-dir'), 'Failed')?.message, /workingDir \/no\/such\/dir-autostash is not a directory/);
+  t.match(condition(await finished(api, 'empty'), 'Failed')?.message, /no containers/);
 });
