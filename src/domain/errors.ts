@@ -15,7 +15,30 @@ export const ErrorCodes = {
   UnknownField: 'FieldValueUnknown',
 } as const;
 
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/**
+ * Codes of auto-backup errors (blueprint expansion for an annotated workload, SPEC §7). They are reported
+ * at the workload, so they name what the app owner or the blueprint author has to fix.
+ */
+export const AutoBackupErrorCodes = {
+  /** A blueprint.kubestash.com/* annotation is empty or malformed, or only one of name/namespace is set. */
+  AnnotationInvalid: 'AutoBackupAnnotationInvalid',
+  /** The annotated object is not a kind auto backup supports, or lacks a name or namespace. */
+  TargetUnsupported: 'AutoBackupTargetUnsupported',
+  /** The blueprint uses ${var} without a default and no variables.kubestash.com/<var> annotation gives it. */
+  VariableMissing: 'AutoBackupVariableMissing',
+  /** The blueprint's template cannot be expanded (bad ${...} syntax, no backupConfigurationTemplate). */
+  TemplateInvalid: 'AutoBackupTemplateInvalid',
+  /** blueprint.kubestash.com/session-names names a session the blueprint does not have. */
+  SessionUnknown: 'AutoBackupSessionUnknown',
+  /** The blueprint's usagePolicy does not allow the workload's namespace. */
+  NotAllowed: 'AutoBackupNotAllowed',
+  /** The generated BackupConfiguration would be rejected by the BackupConfiguration rules. */
+  InvalidConfiguration: 'AutoBackupInvalidConfiguration',
+} as const;
+
+export type ErrorCode =
+  | (typeof ErrorCodes)[keyof typeof ErrorCodes]
+  | (typeof AutoBackupErrorCodes)[keyof typeof AutoBackupErrorCodes];
 
 export interface FieldError {
   /** Stable machine-readable code (see ErrorCodes). */
