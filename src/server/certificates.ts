@@ -1,7 +1,8 @@
-import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generate } from 'selfsigned';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 
 /** PEM strings of a freshly generated CA and a serving certificate signed by it. */
 export interface GeneratedCertificates {
@@ -281,22 +282,6 @@ async function readPem(path: string): Promise<string> {
   }
 }
 
-/** Writes `content` to a temporary file beside `path` with `mode`, then renames it over `path`. */
-async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  const temporary = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', mode);
-  try {
-    await handle.writeFile(content, 'utf8');
-    await handle.chmod(mode); // open() applies the umask; the key must end up exactly 0600
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await rename(temporary, path);
-}
 
 export const isErrnoCode = (error: unknown, code: string): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;

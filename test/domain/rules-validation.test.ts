@@ -471,3 +471,8 @@ for (const row of rows) {
     t.match(hit?.message ?? '', row.fragment, 'message');
   });
 }
+
+t.test('BackupStorage: local storage is never checked for directory uniqueness (as in KubeStash)', async (t) => {
+  const verdict = check(localStorage('demo', 'a'), { cluster: [localStorage('other', 'b')] });
+  t.same(verdict.errors, [], 'two local storages on the same hostPath are both accepted');
+});

@@ -47,7 +47,7 @@ import { establishedStatus, resourceTypesOfCrd } from './crd-types.js';
 import { generatedName, randomSuffix } from './object-names.js';
 import { applyDefaults, assertValid } from './object-preparation.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patches.js';
-import { objectKey, ResourceBucket, type StoredEvent } from './resource-bucket.js';
+import { objectKey, ResourceBucket } from './resource-bucket.js';
 import { parseFieldSelector, parseLabelSelector, type ObjectMatcher } from './selectors.js';
 import { DebouncedStateWriter, readStateSnapshot, type StateSnapshot } from './state-file.js';
 import { expiredStatus, Watcher } from './watcher.js';

@@ -4,9 +4,10 @@
  * file + rename), debounced, and flushed on close.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../../domain/kube-object.js';
+import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
 export interface StoredResource {
   group: string;
@@ -80,8 +81,6 @@ export class DebouncedStateWriter {
   private async write(snapshot: StateSnapshot): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
     const target = join(this.dataDir, STATE_FILE_NAME);
-    const temporary = `${target}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(snapshot), { mode: 0o600 });
-    await rename(temporary, target);
+    await writeFileAtomic(target, JSON.stringify(snapshot), 0o600);
   }
 }
