@@ -1,0 +1,41 @@
+/**
+ * How a generated BackupConfiguration is marked: KubeStash's labels (SPEC §7.3) plus autostash's own
+ * annotations. The controller decides ownership from these markers, never from the object's name.
+ */
+import type { KubeObject } from '../kube-object.js';
+import type { BlueprintRef } from './annotations.js';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_KUBESTASH = 'kubestash.com';
+export const INVOKER_NAME_LABEL = 'kubestash.com/invoker-name';
+export const INVOKER_NAMESPACE_LABEL = 'kubestash.com/invoker-namespace';
+export const CLEANUP_FINALIZER = 'kubestash.com/cleanup';
+
+/** `<namespace>/<name>` of the BackupBlueprint the configuration was generated from. */
+export const AUTOSTASH_BLUEPRINT_ANNOTATION = 'autostash.dev/blueprint';
+/** metadata.uid of the annotated object the configuration backs up. */
+export const AUTOSTASH_TARGET_UID_ANNOTATION = 'autostash.dev/target-uid';
+
+export interface GeneratedMarkers {
+  blueprint: BlueprintRef;
+  /** Absent when the target had no uid when it was expanded (e.g. `autostash render` of a manifest). */
+  targetUid?: string;
+}
+
+/**
+ * The markers of a configuration autostash generated, or undefined when it is not one of ours: the
+ * KubeStash labels must name the same blueprint as autostash's blueprint annotation. A configuration a
+ * person wrote, even with the same name, has no such markers.
+ */
+export function readGeneratedMarkers(configuration: KubeObject): GeneratedMarkers | undefined {
+  const labels = configuration.metadata?.labels;
+  const annotations = configuration.metadata?.annotations;
+  const blueprint = annotations?.[AUTOSTASH_BLUEPRINT_ANNOTATION];
+  if (labels === undefined || blueprint === undefined || labels[MANAGED_BY_LABEL] !== MANAGED_BY_KUBESTASH) return undefined;
+  const slash = blueprint.indexOf('/');
+  if (slash < 0) return undefined;
+  const ref = { namespace: blueprint.slice(0, slash), name: blueprint.slice(slash + 1) };
+  if (labels[INVOKER_NAME_LABEL] !== ref.name || labels[INVOKER_NAMESPACE_LABEL] !== ref.namespace) return undefined;
+  const targetUid = annotations?.[AUTOSTASH_TARGET_UID_ANNOTATION];
+  return targetUid === undefined || targetUid === '' ? { blueprint: ref } : { blueprint: ref, targetUid };
+}
