@@ -45,6 +45,18 @@ export function buildCli(): Command {
     });
 
   program
+    .command('render')
+    .description('print the BackupConfiguration auto backup would generate for an annotated workload or PVC')
+    .requiredOption('--blueprint <file>', 'file with one BackupBlueprint (its other objects act as the cluster); - for stdin')
+    .requiredOption('--target <file>', 'file with the Deployment, StatefulSet, DaemonSet or PersistentVolumeClaim')
+    .option('--set <var=value>', 'set the annotation variables.kubestash.com/<var> on the target; repeatable', collect, [])
+    .option('--namespace-file <file>', "file with the target's Namespace (its labels decide a Selector usage policy)")
+    .action(async (flags: { blueprint: string; target: string; set: string[]; namespaceFile?: string }) => {
+      const { runRender } = await import('./render.js');
+      process.exitCode = await runRender(flags, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    });
+
+  program
     .command('certs')
     .description("create or check the webhook's CA and serving certificate, and print the caBundle")
     .option('--dir <dir>', 'certificate directory', 'certs')

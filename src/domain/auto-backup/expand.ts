@@ -93,8 +93,9 @@ export function expandBlueprint(input: ExpandInput): ExpandResult {
   const errors = targetProblems(target);
   if (errors.length > 0) return { ok: false, errors, warnings };
 
-  const targetName = target.metadata?.name ?? '';
-  const targetNs = target.metadata?.namespace ?? '';
+  // targetProblems guarantees a supported kind, a name and a namespace from here on.
+  const targetName = target.metadata?.name as string;
+  const targetNs = target.metadata?.namespace as string;
   const blueprintName = blueprint.metadata?.name ?? request.blueprint.name;
   const blueprintNs = blueprint.metadata?.namespace ?? request.blueprint.namespace;
   const blueprintId = `BackupBlueprint ${blueprintNs}/${blueprintName}`;
@@ -137,7 +138,7 @@ export function expandBlueprint(input: ExpandInput): ExpandResult {
   if (errors.length > 0) return { ok: false, errors, warnings };
 
   const configurationNs = namespaceResult.value || blueprintNs;
-  const spec: JsonObject = { target: targetReference(target) };
+  const spec: JsonObject = { target: targetReference(target, targetName, targetNs) };
   if (backendsResult !== undefined) spec.backends = backendsResult.value;
   spec.sessions = resolvedSessions;
 
@@ -147,7 +148,7 @@ export function expandBlueprint(input: ExpandInput): ExpandResult {
     apiVersion: BACKUP_CONFIGURATION_API_VERSION,
     kind: 'BackupConfiguration',
     metadata: {
-      name: backupConfigurationName({ kind: target.kind ?? '', name: targetName, namespace: targetNs }, configurationNs),
+      name: backupConfigurationName({ kind: target.kind as string, name: targetName, namespace: targetNs }, configurationNs),
       namespace: configurationNs,
       labels: {
         ...cloneJson(blueprint.metadata?.labels ?? {}),
@@ -164,13 +165,13 @@ export function expandBlueprint(input: ExpandInput): ExpandResult {
 }
 
 /** spec.target: `{apiGroup, kind, name, namespace}`; apiGroup left out for the core group (PVC). */
-function targetReference(target: KubeObject): JsonObject {
-  const group = parseApiVersion(target.apiVersion ?? '').group;
+function targetReference(target: KubeObject, name: string, namespace: string): JsonObject {
+  const group = parseApiVersion(target.apiVersion as string).group;
   const reference: JsonObject = {};
   if (group !== '') reference.apiGroup = group;
   reference.kind = target.kind;
-  reference.name = target.metadata?.name;
-  reference.namespace = target.metadata?.namespace;
+  reference.name = name;
+  reference.namespace = namespace;
   return reference;
 }
 

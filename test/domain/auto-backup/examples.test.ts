@@ -35,7 +35,7 @@ interface Expected {
 
 function expectConfiguration(t: Test, target: KubeObject, view: ReturnType<typeof createMemoryView>, expected: Expected) {
   const result = previewAutoBackup(target, view);
-  t.equal(result.status, 'ready', JSON.stringify(result));
+  t.equal(result.status, 'ready', result.status === 'invalid' ? result.errors.map((e) => `${e.path}: ${e.message}`).join('\n') : result.status);
   if (result.status !== 'ready') return;
   const configuration = result.configuration as any;
   t.equal(configuration.metadata.name, expected.name);
