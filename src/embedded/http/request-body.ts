@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { httpErrors } from './api-errors.js';
+import { decodeProtobufObject, protobufMediaType } from './protobuf-body.js';
 
 /** kube-apiserver's default limit for a request body (3 MiB). */
 export const maxRequestBodyBytes = 3 * 1024 * 1024;
@@ -42,6 +43,18 @@ export function readRequestBody(request: IncomingMessage, limit: number = maxReq
   });
 }
 
+/** Media types whose bodies are JSON (or, for apply, YAML); an absent Content-Type is read as JSON. */
+const jsonMediaTypes = new Set([
+  '',
+  'application/json',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+  'application/apply-patch+yaml',
+  'application/yaml',
+  '*/*',
+]);
+
 /** The media type of a Content-Type header, lower-cased, without parameters. */
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
@@ -54,7 +67,18 @@ export function mediaType(contentType: string | undefined): string {
 export function decodeBody(body: Buffer, type: string): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') return undefined;
-  if (type === 'application/apply-patch+yaml') {
+  if (type === protobufMediaType) {
+    let decoded: Record<string, unknown> | undefined;
+    try {
+      decoded = decodeProtobufObject(body);
+    } catch (error) {
+      throw httpErrors.badRequest(`error decoding protobuf: ${(error as Error).message}`);
+    }
+    if (decoded === undefined) throw httpErrors.unsupportedMediaType(`${type} (only Namespace, ConfigMap, Secret and ServiceAccount; send JSON)`);
+    return decoded;
+  }
+  if (!jsonMediaTypes.has(type)) throw httpErrors.unsupportedMediaType(type);
+  if (type === 'application/apply-patch+yaml' || type === 'application/yaml') {
     try {
       return parseYaml(text) as unknown;
     } catch (error) {
