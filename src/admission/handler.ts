@@ -108,6 +108,16 @@ function denial(request: AdmissionRequest, errors: readonly FieldError[], warnin
 }
 
 /**
+ * The object as the rules must see it: in the request's namespace. Samples from other tools leave
+ * metadata.namespace out on CREATE; the rules resolve references relative to it. The namespace is
+ * not part of a mutation patch, since the original is compared with this copy.
+ */
+function withRequestNamespace(object: KubeObject | undefined, namespace: string | undefined): KubeObject | undefined {
+  if (object === undefined || namespace === undefined || namespace === '' || object.metadata?.namespace) return object;
+  return { ...object, metadata: { ...object.metadata, namespace } };
+}
+
+/**
  * Mutating webhook: on CREATE and UPDATE, answers with the JSONPatch from the object to its defaulted copy
  * (no patch when defaulting changes nothing). Other operations and unknown kinds are allowed unchanged.
  * Never throws: a failing rule becomes a 500 denial.
@@ -115,7 +125,7 @@ function denial(request: AdmissionRequest, errors: readonly FieldError[], warnin
 export function mutate(request: AdmissionRequest, deps: AdmissionDeps): AdmissionOutcome {
   const rules = deps.rules.get(groupKindKey(request.kind));
   if (rules === undefined) return unknownKind(request);
-  const object = request.object;
+  const object = withRequestNamespace(request.object, request.namespace);
   if ((request.operation !== 'CREATE' && request.operation !== 'UPDATE') || object === undefined) return allowed(request);
   try {
     const patch = admissionPatch(object, rules.applyDefaults(object, deps.view));
@@ -138,7 +148,7 @@ export function validate(request: AdmissionRequest, deps: AdmissionDeps): Admiss
   try {
     let verdict;
     if (request.operation === 'CREATE' || request.operation === 'UPDATE') {
-      const object = request.object;
+      const object = withRequestNamespace(request.object, request.namespace);
       if (object === undefined) return allowed(request);
       const defaulted = rules.applyDefaults(object, deps.view);
       verdict = rules.validate({

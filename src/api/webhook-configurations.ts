@@ -19,6 +19,12 @@ const MUTATED = new Set(['BackupStorage', 'RetentionPolicy', 'BackupBlueprint', 
 /** Kinds KubeStash validates on admission (SPEC §6.1 validating list). */
 const VALIDATED = new Set(['BackupStorage', 'Repository', 'RetentionPolicy', 'BackupBatch', 'BackupBlueprint', 'BackupConfiguration', 'BackupSession', 'HookTemplate', 'RestoreSession']);
 
+/** Kinds auto backup can target (SPEC §7.1). */
+const AUTO_BACKUP_TARGET_RULES = [
+  { operations: ['CREATE', 'UPDATE'], apiGroups: ['apps'], apiVersions: ['v1'], resources: ['daemonsets', 'deployments', 'statefulsets'], scope: 'Namespaced' },
+  { operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['persistentvolumeclaims'], scope: 'Namespaced' },
+];
+
 function rulesFor(selected: readonly KindInfo[]) {
   const byGroup = new Map<string, string[]>();
   for (const info of selected) byGroup.set(info.group, [...(byGroup.get(info.group) ?? []), info.plural]);
@@ -67,12 +73,24 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): { m
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
       metadata: { name, labels },
-      webhooks: [{
-        name: 'validate.autostash.kubestash.com',
-        clientConfig: clientConfig(options.endpoint, '/validate', options.caBundle),
-        rules: rulesFor(kinds.filter((k) => VALIDATED.has(k.kind))),
-        ...common,
-      }],
+      webhooks: [
+        {
+          name: 'validate.autostash.kubestash.com',
+          clientConfig: clientConfig(options.endpoint, '/validate', options.caBundle),
+          rules: rulesFor(kinds.filter((k) => VALIDATED.has(k.kind))),
+          ...common,
+        },
+        {
+          // Workloads asking for auto backup get a preview of their BackupConfiguration. Ignore: an
+          // unreachable autostash must never block deployments; the controller converges anyway.
+          name: 'workloads.autostash.kubestash.com',
+          clientConfig: clientConfig(options.endpoint, '/validate', options.caBundle),
+          rules: AUTO_BACKUP_TARGET_RULES,
+          ...common,
+          failurePolicy: 'Ignore',
+          timeoutSeconds: Math.min(options.timeoutSeconds ?? 5, 5),
+        },
+      ],
     },
   };
 }

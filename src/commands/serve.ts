@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Config, type ServeFlags } from '../config.js';
 import { emptyClusterView, type ClusterView } from '../domain/cluster-view.js';
-import { kubeStashRules } from '../domain/kubestash-rules.js';
+import { admissionRules } from '../domain/admission-rules.js';
 import { startControlPlane, type ControlPlane } from '../embedded/control-plane.js';
 import { installCrds, installWebhookConfigurations } from '../embedded/install-autostash.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
@@ -93,7 +93,7 @@ export async function startServer(config: Config, logger: Logger = pino(webhookL
   const clusterView: () => ClusterView = informers ? () => informers.view : () => emptyClusterView;
 
   const app = buildApp({
-    rules: kubeStashRules,
+    rules: admissionRules,
     clusterView,
     isReady: () => (informers === undefined || informers.hasSynced() ? { ready: true } : { ready: false, reason: 'cluster caches have not synced yet' }),
     logger,

@@ -24,6 +24,11 @@ t.test('URL endpoint: paths, caBundle, KubeStash registration semantics', async 
     'storage.kubestash.com': ['backupstorages', 'retentionpolicies'],
     'core.kubestash.com': ['backupblueprints', 'backupconfigurations', 'hooktemplates'],
   });
+  const workloads = (validating.webhooks as Webhook[])[1] as Webhook;
+  t.equal(workloads.failurePolicy, 'Ignore', 'an unreachable autostash never blocks workloads');
+  t.same(workloads.clientConfig, { url: 'https://127.0.0.1:8443/validate', caBundle: 'Q0E=' });
+  t.same(resources(workloads), { apps: ['daemonsets', 'deployments', 'statefulsets'], '': ['persistentvolumeclaims'] });
+  t.equal(workloads.timeoutSeconds, 5);
   t.same(resources(v), {
     'storage.kubestash.com': ['backupstorages', 'repositories', 'retentionpolicies'],
     'core.kubestash.com': ['backupbatches', 'backupblueprints', 'backupconfigurations', 'backupsessions', 'hooktemplates', 'restoresessions'],
