@@ -116,6 +116,8 @@ export interface KubeClient {
   readonly kubeConfig: KubeConfig;
   /** Plural and scope of a kind, from discovery (cached; looked up again when a kind is missing). */
   resource(type: TypeRef, options?: RequestOptions): Promise<ResourceInfo>;
+  /** Declares a kind's plural and scope so requests for it skip discovery. */
+  registerResource(type: TypeRef, info: ResourceInfo): void;
   /** The URL path of a kind's collection (`/apis/g/v[/namespaces/ns]/plural`). */
   collectionPath(type: TypeRef, namespace?: string, options?: RequestOptions): Promise<string>;
   get<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: RequestOptions): Promise<T>;
@@ -226,6 +228,8 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const http = new IsomorphicFetchHttpLibrary();
   const discovery = new Map<string, Promise<ApiResourceList>>();
+  const registered = new Map<string, ResourceInfo>();
+  const typeKey = (type: TypeRef): string => `${type.apiVersion}/${type.kind}`;
 
   const server = (): string => {
     const cluster = config.getCurrentCluster();
@@ -268,6 +272,8 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   };
 
   const resource = async (type: TypeRef, requestOptions: RequestOptions = {}): Promise<ResourceInfo> => {
+    const known = registered.get(typeKey(type));
+    if (known !== undefined) return known;
     const find = (list: ApiResourceList) => list.resources?.find((r) => r.kind === type.kind && !r.name.includes('/'));
     const cached = discovery.get(type.apiVersion);
     let found = cached === undefined ? undefined : find(await cached);
@@ -304,6 +310,7 @@ export function createKubeClient(kubeConfig: KubeConfig, options: KubeClientOpti
   const client: KubeClient = {
     kubeConfig: config,
     resource,
+    registerResource: (type, info) => void registered.set(typeKey(type), { ...info }),
     collectionPath,
     get,
     async find<T extends KubeObject>(ref: ObjectRef, requestOptions?: RequestOptions) {
