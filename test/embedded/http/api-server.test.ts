@@ -296,3 +296,32 @@ t.test('close() ends open watches promptly', async (t) => {
   });
   t.equal(await ended, 'closed');
 });
+
+t.test('admission warnings reported through onWarning become Warning headers', async (t) => {
+  const warningApi = new Proxy(api, {
+    get(target, property, receiver) {
+      if (property === 'create') {
+        return (...args: Parameters<typeof api.create>) => {
+          args[3]?.onWarning?.('spec.x is "deprecated"');
+          args[3]?.onWarning?.('second\nline');
+          return target.create(...args);
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const warned = await startApiServer({ api: warningApi, port: 0, tls: { key: certs.tlsKey, cert: certs.tlsCert }, caCert: certs.caCert, token, logger: pino({ level: 'silent' }) });
+  t.teardown(() => warned.close());
+  const reply = await new Promise<{ code: number; warning: string | undefined }>((resolve, reject) => {
+    const req = httpsRequest(`${warned.url}${cms}`, { method: 'POST', ca: certs.caCert, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ code: res.statusCode ?? 0, warning: res.headers.warning as string | undefined });
+    });
+    req.on('error', reject);
+    req.end(configMap('warned'));
+  });
+  t.equal(reply.code, 201);
+  t.equal(reply.warning, '299 - "spec.x is \\"deprecated\\"", 299 - "second line"');
+});
