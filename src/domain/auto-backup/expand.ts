@@ -16,6 +16,7 @@ import {
 import { backupConfigurationName } from './configuration-name.js';
 import {
   AUTOSTASH_BLUEPRINT_ANNOTATION,
+  AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION,
   AUTOSTASH_TARGET_UID_ANNOTATION,
   CLEANUP_FINALIZER,
   INVOKER_NAME_LABEL,
@@ -144,6 +145,7 @@ export function expandBlueprint(input: ExpandInput): ExpandResult {
 
   const annotations: Record<string, string> = { [AUTOSTASH_BLUEPRINT_ANNOTATION]: `${blueprintNs}/${blueprintName}` };
   if (target.metadata?.uid) annotations[AUTOSTASH_TARGET_UID_ANNOTATION] = target.metadata.uid;
+  if (template.deletionPolicy === 'OnDelete') annotations[AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION] = 'OnDelete';
   const configuration: KubeObject = {
     apiVersion: BACKUP_CONFIGURATION_API_VERSION,
     kind: 'BackupConfiguration',

@@ -16,10 +16,18 @@ export const AUTOSTASH_BLUEPRINT_ANNOTATION = 'autostash.dev/blueprint';
 /** metadata.uid of the annotated object the configuration backs up. */
 export const AUTOSTASH_TARGET_UID_ANNOTATION = 'autostash.dev/target-uid';
 
+/**
+ * Present (value `OnDelete`) when the blueprint's template asks for its configurations to be deleted
+ * with the blueprint; recorded at generation because a deleted blueprint cannot be read any more.
+ */
+export const AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION = 'autostash.dev/blueprint-deletion-policy';
+
 export interface GeneratedMarkers {
   blueprint: BlueprintRef;
   /** Absent when the target had no uid when it was expanded (e.g. `autostash render` of a manifest). */
   targetUid?: string;
+  /** True when the configuration goes when its blueprint goes (template deletionPolicy OnDelete). */
+  deleteWithBlueprint: boolean;
 }
 
 /**
@@ -37,5 +45,6 @@ export function readGeneratedMarkers(configuration: KubeObject): GeneratedMarker
   const ref = { namespace: blueprint.slice(0, slash), name: blueprint.slice(slash + 1) };
   if (labels[INVOKER_NAME_LABEL] !== ref.name || labels[INVOKER_NAMESPACE_LABEL] !== ref.namespace) return undefined;
   const targetUid = annotations?.[AUTOSTASH_TARGET_UID_ANNOTATION];
-  return targetUid === undefined || targetUid === '' ? { blueprint: ref } : { blueprint: ref, targetUid };
+  const deleteWithBlueprint = annotations?.[AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION] === 'OnDelete';
+  return targetUid === undefined || targetUid === '' ? { blueprint: ref, deleteWithBlueprint } : { blueprint: ref, targetUid, deleteWithBlueprint };
 }

@@ -2,6 +2,7 @@ import t from 'tap';
 import { backupConfigurationName } from '../../../src/domain/auto-backup/configuration-name.js';
 import {
   AUTOSTASH_BLUEPRINT_ANNOTATION,
+  AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION,
   AUTOSTASH_TARGET_UID_ANNOTATION,
   INVOKER_NAME_LABEL,
   INVOKER_NAMESPACE_LABEL,
@@ -65,9 +66,10 @@ t.test('readGeneratedMarkers: ours only when the labels and the blueprint annota
   const labels = { [MANAGED_BY_LABEL]: 'kubestash.com', [INVOKER_NAME_LABEL]: 'bp', [INVOKER_NAMESPACE_LABEL]: 'tools' };
   const annotations = { [AUTOSTASH_BLUEPRINT_ANNOTATION]: 'tools/bp', [AUTOSTASH_TARGET_UID_ANNOTATION]: 'uid-1' };
   const rows: Array<[string, Record<string, string> | undefined, Record<string, string> | undefined, unknown]> = [
-    ['generated, with a target uid', labels, annotations, { blueprint: { name: 'bp', namespace: 'tools' }, targetUid: 'uid-1' }],
-    ['generated, without a target uid', labels, { [AUTOSTASH_BLUEPRINT_ANNOTATION]: 'tools/bp' }, { blueprint: { name: 'bp', namespace: 'tools' } }],
-    ['an empty target uid counts as none', labels, { ...annotations, [AUTOSTASH_TARGET_UID_ANNOTATION]: '' }, { blueprint: { name: 'bp', namespace: 'tools' } }],
+    ['generated, with a target uid', labels, annotations, { blueprint: { name: 'bp', namespace: 'tools' }, targetUid: 'uid-1', deleteWithBlueprint: false }],
+    ['generated, without a target uid', labels, { [AUTOSTASH_BLUEPRINT_ANNOTATION]: 'tools/bp' }, { blueprint: { name: 'bp', namespace: 'tools' }, deleteWithBlueprint: false }],
+    ['an empty target uid counts as none', labels, { ...annotations, [AUTOSTASH_TARGET_UID_ANNOTATION]: '' }, { blueprint: { name: 'bp', namespace: 'tools' }, deleteWithBlueprint: false }],
+    ['deleted with its blueprint (template deletionPolicy OnDelete)', labels, { ...annotations, [AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION]: 'OnDelete' }, { blueprint: { name: 'bp', namespace: 'tools' }, targetUid: 'uid-1', deleteWithBlueprint: true }],
     ['hand-written: no labels', undefined, annotations, undefined],
     ['hand-written: no autostash annotation (KubeStash generated it)', labels, {}, undefined],
     ['no annotations at all', labels, undefined, undefined],
