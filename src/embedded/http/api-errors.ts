@@ -18,10 +18,5 @@ export const httpErrors = {
 /** An ApiError for anything thrown: ApiErrors as they are, anything else as a 500 InternalError. */
 export function asApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
-  if (error !== null && typeof error === 'object' && 'toStatus' in error && 'code' in error && 'reason' in error) {
-    // An ApiError from another copy of the module (tests load sources twice under some loaders).
-    const e = error as ApiError;
-    return new ApiError(e.code, e.reason, e.message, e.details);
-  }
   return httpErrors.internal(error instanceof Error ? error.message : String(error));
 }

@@ -53,40 +53,34 @@ export interface WatchStreamOptions {
  * with a Status.
  */
 export function streamWatch(request: IncomingMessage, response: ServerResponse, stream: WatchStreamOptions): void {
-  response.statusCode = 200;
-  response.setHeader('Content-Type', 'application/json');
-  response.setHeader('Cache-Control', 'no-cache, private');
-  response.setHeader('Transfer-Encoding', 'chunked');
   let ended = false;
+  let streaming = false;
   let handle: WatchHandle | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // Events the API delivers while `watch()` is still running (e.g. synthetic ADDED events) wait
+  // until the response head is written, so a refused watch can still be answered with a Status.
+  const early: WatchEvent[] = [];
   const end = (): void => {
     if (ended) return;
     ended = true;
     if (timer) clearTimeout(timer);
     handle?.stop();
     stream.open.remove(end);
-    if (!response.writableEnded) response.end();
+    if (streaming && !response.writableEnded) response.end();
   };
-  const onEvent = (event: WatchEvent): void => {
+  const write = (event: WatchEvent): void => {
     if (ended) return;
     const object = stream.transform && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED') ? stream.transform(event.object) : event.object;
     response.write(`${JSON.stringify({ type: event.type, object })}\n`);
     if (event.type === 'ERROR') end();
   };
-  try {
-    handle = stream.api.watch(stream.gvr, stream.options, onEvent);
-  } catch (error) {
-    ended = true;
-    throw error;
-  }
-  if (ended) {
-    handle.stop();
-    return;
-  }
+  handle = stream.api.watch(stream.gvr, stream.options, (event) => (streaming ? write(event) : early.push(event)));
+  response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  response.flushHeaders();
+  streaming = true;
   stream.open.add(end);
-  if (!response.headersSent) response.flushHeaders();
   timer = setTimeout(end, stream.seconds * 1000);
   request.on('close', end);
   response.on('close', end);
+  for (const event of early.splice(0)) write(event);
 }

@@ -325,3 +325,70 @@ t.test('admission warnings reported through onWarning become Warning headers', a
   t.equal(reply.code, 201);
   t.equal(reply.warning, '299 - "spec.x is \\"deprecated\\"", 299 - "second line"');
 });
+
+t.test('CRD printer columns in tables; pods come back from DELETE; bad watch selectors; internal errors', async (t) => {
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'gadgets.example.com' },
+    spec: {
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+          additionalPrinterColumns: [{ name: 'Size', type: 'integer', jsonPath: '.spec.size' }],
+        },
+      ],
+    },
+  };
+  t.equal((await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd) })).code, 201);
+  const gadgets = '/apis/example.com/v1/namespaces/default/gadgets';
+  t.equal((await call('POST', gadgets, { body: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Gadget', metadata: { name: 'g' }, spec: { size: 3 } }) })).code, 201);
+  const table = await call('GET', gadgets, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+  t.match(table.json, { columnDefinitions: [{ name: 'Name' }, { name: 'Size', type: 'integer' }], rows: [{ cells: ['g', 3] }] });
+  t.match((await call('GET', '/apis/example.com/v1')).json, { resources: [{ name: 'gadgets', kind: 'Gadget' }] }, 'discovery follows CRDs');
+
+  const pods = '/api/v1/namespaces/default/pods';
+  t.equal((await call('POST', pods, { body: JSON.stringify({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }) })).code, 201);
+  t.match(await call('DELETE', `${pods}/p`), { code: 200, json: { kind: 'Pod', metadata: { name: 'p' } } });
+
+  const badWatch = await call('GET', '/api/v1/namespaces/default/configmaps?watch=true&labelSelector=a%20in%20(');
+  t.equal(badWatch.code, 400);
+  t.match(badWatch.json, { kind: 'Status', reason: 'BadRequest' });
+
+  const broken = new Proxy(api, {
+    get(target, property, receiver) {
+      if (property === 'get') return () => Promise.reject(new Error('disk on fire'));
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const errors: unknown[] = [];
+  const failing = await startApiServer({
+    api: broken,
+    port: 0,
+    tls: { key: certs.tlsKey, cert: certs.tlsCert },
+    caCert: certs.caCert,
+    token,
+    logger: { debug: () => undefined, warn: () => undefined, error: (entry: unknown) => void errors.push(entry) },
+  });
+  t.teardown(() => failing.close());
+  const reply = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+    const req = httpsRequest(`${failing.url}${cms}/x`, { ca: certs.caCert, headers: { authorization: `Bearer ${token}` } });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.equal(reply.code, 500);
+  t.match(JSON.parse(reply.body), { kind: 'Status', reason: 'InternalError', message: 'Internal error occurred: disk on fire' });
+  t.match(errors, [{ method: 'GET', path: `${cms}/x` }], 'logged with method and path, never the token');
+});
