@@ -1,3 +1,22 @@
+/**
+ * The HTTPS front of the embedded control plane.
+ *
+ * What kubectl v1.32 asks of it (observed with -v=8 against this server, and pinned by
+ * test/embedded/http/kubectl.test.ts):
+ * - every command: `GET /version`, then `GET /api` and `GET /apis` with an Accept preferring aggregated
+ *   discovery (`as=APIGroupDiscoveryList`); the legacy APIVersions/APIGroupList answer in plain JSON
+ *   makes it read `/api/v1` and each `/apis/<group>/<version>` instead.
+ * - `apply` (client-side or `--server-side`, validation on): `GET /openapi/v3`, then the group/version
+ *   document. A PATCH operation tagged with the kind's `x-kubernetes-group-version-kind` and a
+ *   `fieldValidation` query parameter makes kubectl leave validation to the server (it sends
+ *   `fieldValidation=Strict`), so no schema validation happens client-side and `/openapi/v2` is not needed.
+ * - a second client-side `apply`: it looks for `application/strategic-merge-patch+json` on that PATCH
+ *   operation; not finding it, it asks `GET /openapi/v2` (a 404 is fine) and computes the patch from its
+ *   compiled-in types (strategic merge, `$setElementOrder` directives) or, for custom resources, a JSON
+ *   merge patch.
+ * - `get`: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io,…` with `?limit=500`; `delete` waits
+ *   with a GET (404 when gone); `create namespace|configmap|secret|serviceaccount` send protobuf bodies.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,11 +36,13 @@ t.test('kubectl against the embedded API server', { skip }, async (t) => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const stderrs: string[] = [];
   const kubectl = async (...args: string[]): Promise<string> => {
-    const { stdout } = await promisify(execFile)('kubectl', ['--cache-dir', join(dir, 'cache'), ...args], {
+    const { stdout, stderr } = await promisify(execFile)('kubectl', ['--cache-dir', join(dir, 'cache'), ...args], {
       env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir },
       encoding: 'utf8',
     });
+    stderrs.push(stderr);
     return stdout;
   };
   const kubectlFails = async (...args: string[]): Promise<string> => {
@@ -111,6 +113,16 @@ spec:
     }
     t.match(await kubectl('get', 'backupstorages', '-n', 'demo'), /^NAME\s+/);
     t.match(await kubectl('get', 'retentionpolicies.storage.kubestash.com', '-A', '-o', 'name'), /retentionpolicy\.storage\.kubestash\.com\//);
+    t.match(await kubectl('get', 'retentionpolicies', '-n', 'demo'), /NAME\s+MAX-RETENTION-PERIOD\s+DEFAULT\s+AGE\ndemo-retention\s+2mo\s+true\s+\d+s/);
+
+    // A second client-side apply of a custom resource is a JSON merge patch; then server-side apply.
+    const original = await readFile(join(sharedDir, 'kubestash', 'examples', 'concepts__retentionpolicy-same-namespace.yaml'), 'utf8');
+    const changed = join(dir, 'retention.yaml');
+    await writeFile(changed, original.replace('maxRetentionPeriod: 2mo', 'maxRetentionPeriod: 3mo'));
+    t.match(await kubectl('apply', '-f', changed), 'retentionpolicy.storage.kubestash.com/demo-retention configured');
+    await writeFile(changed, original.replace('maxRetentionPeriod: 2mo', 'maxRetentionPeriod: 4mo'));
+    t.match(await kubectl('apply', '--server-side', '--force-conflicts', '-f', changed), 'retentionpolicy.storage.kubestash.com/demo-retention serverside-applied');
+    t.equal(await kubectl('get', 'retentionpolicy', 'demo-retention', '-n', 'demo', '-o', 'jsonpath={.spec.maxRetentionPeriod}'), '4mo');
     t.match(await kubectl('delete', '-f', join(sharedDir, 'kubestash', 'examples', 'hooks__hooktemplate.yaml')), /deleted/);
   });
 
@@ -128,6 +140,7 @@ spec:
   });
 
   t.test('what kubectl asked for', async (t) => {
+    t.same(stderrs.filter((e) => e !== ''), [], 'no warnings from any successful command (discovery, OpenAPI, patches)');
     t.ok(requests.includes('GET /openapi/v3'), 'the OpenAPI v3 index (validation and patch strategy)');
     t.ok(requests.some((r) => r.startsWith('GET /openapi/v3/apis/apps/v1')), 'a group/version OpenAPI document');
   });
