@@ -25,7 +25,14 @@ t.test('kubectl against the embedded API server', { skip }, async (t) => {
     tls: { key: certs.tlsKey, cert: certs.tlsCert },
     caCert: certs.caCert,
     token,
-    logger: { debug: (entry: unknown) => void requests.push(`${(entry as { method: string }).method} ${(entry as { path: string }).path}`), warn: () => undefined, error: () => undefined },
+    logger: {
+      debug: (entry: unknown) => {
+        const { method, path, query } = entry as { method: string; path: string; query: string };
+        requests.push(`${method} ${path}${query}`);
+      },
+      warn: () => undefined,
+      error: () => undefined,
+    },
   });
   const dir = await mkdtemp(join(tmpdir(), 'embedded-kubectl-'));
   const kubeconfig = join(dir, 'kubeconfig');
@@ -139,9 +146,24 @@ spec:
     t.match(await kubectlFails('create', 'deployment', 'd', '--image=nginx', '-n', 'made'), /unknown format: application\/vnd.kubernetes.protobuf \(only Namespace/, 'other kinds: a clear 415');
   });
 
+  t.test('get -w prints the table, then watched changes as rows', async (t) => {
+    const watching = promisify(execFile)('kubectl', ['--cache-dir', join(dir, 'cache'), 'get', 'configmaps', '-n', 'made', '-w'], {
+      env: { ...process.env, KUBECONFIG: kubeconfig, HOME: dir },
+      encoding: 'utf8',
+      timeout: 4000,
+    }).catch((error: { stdout: string }) => error);
+    for (let i = 0; i < 200 && !requests.some((r) => r.startsWith('GET /api/v1/namespaces/made/configmaps?') && r.includes('watch=true')); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await kubectl('create', 'configmap', 'late', '-n', 'made');
+    const { stdout } = (await watching) as { stdout: string };
+    t.ok(requests.some((r) => r.includes('/namespaces/made/configmaps?') && r.includes('watch=true')), 'kubectl watched');
+    t.match(stdout, /NAME\s+AGE\nconf\s+\d+s\n(.*\n)*late\s+\d+s/);
+  });
+
   t.test('what kubectl asked for', async (t) => {
     t.same(stderrs.filter((e) => e !== ''), [], 'no warnings from any successful command (discovery, OpenAPI, patches)');
-    t.ok(requests.includes('GET /openapi/v3'), 'the OpenAPI v3 index (validation and patch strategy)');
+    t.ok(requests.some((r) => r.startsWith('GET /openapi/v3?')), 'the OpenAPI v3 index (validation and patch strategy)');
     t.ok(requests.some((r) => r.startsWith('GET /openapi/v3/apis/apps/v1')), 'a group/version OpenAPI document');
   });
 });
