@@ -18,7 +18,6 @@ import {
   AUTOSTASH_BLUEPRINT_ANNOTATION,
   AUTOSTASH_BLUEPRINT_DELETION_POLICY_ANNOTATION,
   AUTOSTASH_TARGET_UID_ANNOTATION,
-  CLEANUP_FINALIZER,
   INVOKER_NAME_LABEL,
   INVOKER_NAMESPACE_LABEL,
   MANAGED_BY_KUBESTASH,
@@ -81,7 +80,7 @@ const TEMPLATE_PATH = 'spec.backupConfigurationTemplate';
 
 /**
  * Generates the BackupConfiguration for `target` from `blueprint` (SPEC §7.3): name and namespace,
- * KubeStash's labels over the blueprint's own, finalizer, autostash's ownership annotations,
+ * KubeStash's labels over the blueprint's own, autostash's ownership annotations,
  * spec.target, the template's backends and its sessions (filtered by session-names) with `${var}`
  * resolved. The template's deletionPolicy is not copied (it concerns the blueprint's deletion).
  * Every problem is collected: target, usage policy, unknown sessions, every missing variable (one
@@ -159,7 +158,6 @@ export function expandBlueprint(input: ExpandInput): ExpandResult {
         [INVOKER_NAMESPACE_LABEL]: blueprintNs,
       },
       annotations,
-      finalizers: [CLEANUP_FINALIZER],
     },
     spec,
   };

@@ -9,7 +9,6 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_KUBESTASH = 'kubestash.com';
 export const INVOKER_NAME_LABEL = 'kubestash.com/invoker-name';
 export const INVOKER_NAMESPACE_LABEL = 'kubestash.com/invoker-namespace';
-export const CLEANUP_FINALIZER = 'kubestash.com/cleanup';
 
 /** `<namespace>/<name>` of the BackupBlueprint the configuration was generated from. */
 export const AUTOSTASH_BLUEPRINT_ANNOTATION = 'autostash.dev/blueprint';

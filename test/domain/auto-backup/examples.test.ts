@@ -45,7 +45,7 @@ function expectConfiguration(t: Test, target: KubeObject, view: ReturnType<typeo
     'kubestash.com/invoker-name': target.kind === 'PersistentVolumeClaim' ? 'pvc-backup-blueprint' : 'workload-backup-blueprint',
     'kubestash.com/invoker-namespace': 'demo',
   });
-  t.same(configuration.metadata.finalizers, ['kubestash.com/cleanup']);
+  t.equal(configuration.metadata.finalizers, undefined, 'kubestash.com/cleanup is added by the BackupConfiguration controller that removes it, not at generation');
   t.same(configuration.spec.target, expected.target);
   t.same(configuration.spec.backends, [
     { name: 'gcs-backend', storageRef: { name: 'gcs-storage', namespace: 'demo' }, retentionPolicy: { name: 'demo-retention', namespace: 'demo' } },

@@ -64,7 +64,6 @@ t.test('the generated configuration, field by field', async (t) => {
       namespace: 'demo',
       labels: { team: 'ops', 'kubestash.com/invoker-name': 'bp', 'app.kubernetes.io/managed-by': 'kubestash.com', 'kubestash.com/invoker-namespace': 'demo' },
       annotations: { 'autostash.dev/blueprint': 'demo/bp', 'autostash.dev/target-uid': 'uid-1', 'autostash.dev/blueprint-deletion-policy': 'OnDelete' },
-      finalizers: ['kubestash.com/cleanup'],
     },
     spec: {
       target: { apiGroup: 'apps', kind: 'Deployment', name: 'web', namespace: 'demo' },

@@ -1,0 +1,36 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { startControlPlane, type ControlPlane } from '../../src/embedded/control-plane.js';
+import { installCrds } from '../../src/embedded/install-autostash.js';
+
+/** A logger that drops everything (tests assert on behaviour, not on log lines). */
+export const silentLogger = (): Logger => pino({ level: 'silent' }, new Writable({ write: (_c, _e, done) => done() }));
+
+/** An embedded control plane on a free port with autostash's CRDs installed, closed at teardown. */
+export async function startTestControlPlane(t: { teardown(fn: () => unknown): void }): Promise<{ plane: ControlPlane; kubeConfig: KubeConfig }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'autostash-plane-'));
+  const plane = await startControlPlane({ dataDir, port: 0, logger: silentLogger() });
+  t.teardown(async () => {
+    await plane.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  await installCrds(plane.api);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(plane.kubeconfigPath);
+  return { plane, kubeConfig };
+}
+
+/** Polls `check` until it holds (bounded); the failure names what was awaited. */
+export async function eventually<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
