@@ -444,15 +444,13 @@ class EmbeddedStore implements EmbeddedApiImplementation {
     };
   }
 
-  private async admit(attributes: AdmissionAttributes, mutate: boolean): Promise<KubeObject | undefined> {
+  /** Runs the mutating or validating chain; webhook warnings go to the caller's onWarning (HTTP: Warning headers). */
+  private async admit(attributes: AdmissionAttributes, mutate: boolean, onWarning: ((warning: string) => void) | undefined): Promise<KubeObject | undefined> {
     const chain = this.options.admission;
     if (!chain) return attributes.object;
-    if (mutate) {
-      const { object } = await chain.mutate(attributes);
-      return object;
-    }
-    await chain.validate(attributes);
-    return attributes.object;
+    const result = mutate ? await chain.mutate(attributes) : { ...(await chain.validate(attributes)), object: attributes.object };
+    if (onWarning) for (const warning of result.warnings) onWarning(warning);
+    return result.object;
   }
 
   // ---- create ----
@@ -484,7 +482,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
     const user = options.user ?? DEFAULT_USER;
     const admissionOptions = this.admissionOptions('CreateOptions', options);
     const base = { operation: 'CREATE' as const, resourceType: type, namespace, dryRun: options.dryRun ?? false, options: admissionOptions, user };
-    const mutated = (await this.admit({ ...base, ...(meta.name ? { name: meta.name } : {}), object }, true)) ?? object;
+    const mutated = (await this.admit({ ...base, ...(meta.name ? { name: meta.name } : {}), object }, true, options.onWarning)) ?? object;
     applyDefaults(type, mutated);
     const mutatedMeta = metadataOf(mutated);
     mutatedMeta.namespace = namespace;
@@ -498,7 +496,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
     if (options.fieldManager) mutatedMeta.managedFields = [managedFieldsEntry(options.fieldManager, managedOperation, mutated.apiVersion ?? '', time)];
     if (type.group === 'apiextensions.k8s.io' && type.resource === 'customresourcedefinitions') mutated.status = establishedStatus(mutated, time);
     assertValid(type, mutated);
-    await this.admit({ ...base, name: mutatedMeta.name ?? '', object: mutated }, false);
+    await this.admit({ ...base, name: mutatedMeta.name ?? '', object: mutated }, false, options.onWarning);
 
     const bucket = this.bucketFor(type);
     this.assertNamespaceWritable(type, namespace, mutatedMeta.name ?? '');
@@ -570,12 +568,12 @@ class EmbeddedStore implements EmbeddedApiImplementation {
         options: this.admissionOptions('UpdateOptions', options),
         user,
       };
-      const mutated = (await this.admit({ ...base, object: next }, true)) ?? next;
+      const mutated = (await this.admit({ ...base, object: next }, true, options.onWarning)) ?? next;
       next = this.mergeForUpdate(type, current, mutated, request.subresource);
       applyDefaults(type, next);
       this.finishUpdate(type, current, next, request);
       assertValid(type, next);
-      await this.admit({ ...base, object: next }, false);
+      await this.admit({ ...base, object: next }, false, options.onWarning);
       // Another write landed during admission: start again from the newer object. A caller's
       // resourceVersion (in the body or set by the patch) then no longer matches and yields 409.
       if (bucket.objects.get(key) !== current) {
@@ -743,8 +741,8 @@ class EmbeddedStore implements EmbeddedApiImplementation {
         options: this.admissionOptions('DeleteOptions', options),
         user: options.user ?? DEFAULT_USER,
       };
-      await this.admit(attributes, true);
-      await this.admit(attributes, false);
+      await this.admit(attributes, true, options.onWarning);
+      await this.admit(attributes, false, options.onWarning);
       if (bucket.objects.get(key) !== current) {
         if (attempt + 1 >= MAX_WRITE_ATTEMPTS) throw conflict(type, name, STALE_OBJECT_MESSAGE);
         continue;

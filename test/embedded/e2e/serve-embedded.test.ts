@@ -86,4 +86,28 @@ spec:
 `);
   t.not(conflicting.code, 0, 'a second default BackupStorage is refused (the webhook reads the cluster through informers)');
   t.match(conflicting.stderr, /multiple default BackupStorages/);
+
+  const deployment = (name: string, annotations: Record<string, string>) => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  namespace: demo
+  annotations: ${JSON.stringify(annotations)}
+spec:
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: c, image: nginx}]}
+`;
+  const early = await run(['apply', '-f', '-'], deployment('early', { 'blueprint.kubestash.com/name': 'later', 'blueprint.kubestash.com/namespace': 'demo' }));
+  t.equal(early.code, 0, early.stderr);
+  t.match(early.stderr, /Warning: .*later.*autostash creates the BackupConfiguration once the blueprint exists/, 'kubectl shows the webhook warning');
+
+  const blueprint = await run(['apply', '-f', join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__backupblueprint.yaml')]);
+  t.equal(blueprint.code, 0, blueprint.stderr);
+  await waitFor('the webhook cluster view to see the blueprint', () => server.clusterView().get('BackupBlueprint', 'demo', 'workload-backup-blueprint') !== undefined);
+  const missing = await run(['apply', '-f', '-'], deployment('incomplete', { 'blueprint.kubestash.com/name': 'workload-backup-blueprint', 'blueprint.kubestash.com/namespace': 'demo', 'variables.kubestash.com/namespace': 'demo' }));
+  t.not(missing.code, 0, 'a workload whose blueprint cannot be expanded is refused');
+  t.match(missing.stderr, /variables\.kubestash\.com\/targetName/);
+  t.match(missing.stderr, /workload-backup-blueprint/);
 });
