@@ -38,9 +38,17 @@ export interface EmbeddedConfig {
   readonly persist: boolean;
 }
 
+export interface ControllerConfig {
+  /** Keep a generated BackupConfiguration when its workload loses the annotations or is deleted. */
+  readonly keepUnannotated: boolean;
+  /** The Lease replicas compete for (in the webhook's namespace). */
+  readonly leaseName: string;
+}
+
 export interface Config {
   readonly webhook: WebhookConfig;
   readonly embedded: EmbeddedConfig;
+  readonly controller: ControllerConfig;
   readonly kubeconfigPath: string | undefined;
   readonly kubeEnv: KubeEnvironment;
   readonly logLevel: LogLevel;
@@ -60,6 +68,7 @@ export interface ServeFlags {
   dataDir?: string;
   embeddedPort?: string;
   persist?: boolean;
+  keepUnannotated?: boolean;
 }
 
 /** A configuration value that cannot be used; `source` names the flag or variable. */
@@ -155,6 +164,10 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       dataDir,
       port: parsePort(embeddedPortText, embeddedPortSource),
       persist: flags.persist ?? env.AUTOSTASH_PERSIST === 'true',
+    }),
+    controller: Object.freeze({
+      keepUnannotated: flags.keepUnannotated ?? env.AUTOSTASH_KEEP_UNANNOTATED === 'true',
+      leaseName: 'autostash-controller',
     }),
     kubeconfigPath,
     kubeEnv,

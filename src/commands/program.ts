@@ -30,6 +30,7 @@ export function buildCli(): Command {
     .option('--data-dir <dir>', "the embedded control plane's data directory (default .autostash)")
     .option('--embedded-port <port>', "the embedded control plane's HTTPS port on 127.0.0.1 (default 6443)")
     .option('--persist', 'keep the embedded control plane\'s objects across restarts')
+    .option('--keep-unannotated', 'keep a generated BackupConfiguration when its workload loses the annotations or is deleted')
     .action(async (flags) => {
       const { runServe } = await import('./serve.js');
       await runServe(flags);

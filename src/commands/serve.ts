@@ -11,7 +11,9 @@ import { loadConfig, type Config, type ServeFlags } from '../config.js';
 import { emptyClusterView, type ClusterView } from '../domain/cluster-view.js';
 import { admissionRules } from '../domain/admission-rules.js';
 import { startControlPlane, type ControlPlane } from '../embedded/control-plane.js';
-import { installCrds, installWebhookConfigurations } from '../embedded/install-autostash.js';
+import { ensureNamespace, installCrds, installWebhookConfigurations } from '../embedded/install-autostash.js';
+import { autoBackupController } from '../controllers/auto-backup/controller.js';
+import { startManager, type Manager } from '../controllers/manager.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
 import { loadKubeConfigWithSource, type LoadedKubeConfig } from '../kube/kubeconfig.js';
 import { buildApp, type AutostashApp } from '../server/app.js';
@@ -26,6 +28,8 @@ export interface RunningServer {
   certificates: LoadedCertificates;
   /** What the webhook's cross-object rules currently see. */
   clusterView: () => ClusterView;
+  /** The leader-elected controllers, when a cluster is attached. */
+  manager: Manager | undefined;
   /** The embedded control plane, when serve started one. */
   controlPlane: ControlPlane | undefined;
   /** Stops the certificate watcher, the informers and the server; safe to call twice. */
@@ -62,6 +66,7 @@ async function connectCluster(config: Config, logger: Logger): Promise<Cluster> 
   const controlPlane = await startControlPlane({ dataDir: config.embedded.dataDir, port: config.embedded.port, persist: config.embedded.persist, logger, cliPath });
   try {
     await installCrds(controlPlane.api);
+    await ensureNamespace(controlPlane.api, config.webhook.namespace);
     return { loaded: loadKubeConfigWithSource({ kubeconfigPath: controlPlane.kubeconfigPath, env: {} }), controlPlane };
   } catch (error) {
     await controlPlane.close();
@@ -91,13 +96,27 @@ export async function startServer(config: Config, logger: Logger = pino(webhookL
   const cluster = await connectCluster(config, logger);
   const informers = startClusterView(cluster.loaded, logger);
   const clusterView: () => ClusterView = informers ? () => informers.view : () => emptyClusterView;
+  const autoBackup = autoBackupController({ deleteWhenUnannotated: !config.controller.keepUnannotated });
+  const manager: Manager | undefined = cluster.loaded
+    ? startManager({
+        kubeConfig: cluster.loaded.kubeConfig,
+        logger: logger.child({ component: 'controller' }),
+        leaderElection: { namespace: config.webhook.namespace, name: config.controller.leaseName },
+        controllers: [autoBackup.controller],
+      })
+    : undefined;
 
   const app = buildApp({
     rules: admissionRules,
     clusterView,
-    isReady: () => (informers === undefined || informers.hasSynced() ? { ready: true } : { ready: false, reason: 'cluster caches have not synced yet' }),
+    isReady: () => {
+      if (informers !== undefined && !informers.hasSynced()) return { ready: false, reason: 'cluster caches have not synced yet' };
+      if (manager !== undefined && !manager.hasSynced()) return { ready: false, reason: 'controller caches have not synced yet' };
+      return { ready: true };
+    },
     logger,
     https: { key: certificates.key, cert: certificates.cert },
+    onAdmitted: (event) => autoBackup.handOver(event),
   });
   const stopWatching = watchCertificates(
     { certPath: certificates.paths.certPath, keyPath: certificates.paths.keyPath },
@@ -111,6 +130,7 @@ export async function startServer(config: Config, logger: Logger = pino(webhookL
     closed ??= (async () => {
       stopWatching();
       await app.close();
+      await manager?.stop();
       await informers?.stop();
       await cluster.controlPlane?.close();
     })();
@@ -137,7 +157,7 @@ export async function startServer(config: Config, logger: Logger = pino(webhookL
     { url, certDir: certificates.paths.dir, generated: certificates.generated, notAfter: certificates.notAfter.toISOString(), caBundle: certificates.caBundle },
     'webhook serving',
   );
-  return { app, url, certificates, clusterView, controlPlane: cluster.controlPlane, close };
+  return { app, url, certificates, clusterView, manager, controlPlane: cluster.controlPlane, close };
 }
 
 /** `autostash serve`: runs until SIGINT or SIGTERM, then shuts down cleanly. */

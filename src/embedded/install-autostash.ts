@@ -19,6 +19,17 @@ async function createOrReplace(api: EmbeddedApi, gvr: GroupVersionResource, obje
   }
 }
 
+const NAMESPACES: GroupVersionResource = { group: '', version: 'v1', resource: 'namespaces' };
+
+/** Creates the namespace autostash runs in (its Lease and Events live there); idempotent. */
+export async function ensureNamespace(api: EmbeddedApi, name: string): Promise<void> {
+  try {
+    await api.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.reason !== 'AlreadyExists') throw error;
+  }
+}
+
 /** Installs autostash's CustomResourceDefinitions (what charts/autostash/crds holds). */
 export async function installCrds(api: EmbeddedApi): Promise<void> {
   for (const info of kinds) await createOrReplace(api, CRDS, crdFor(info) as KubeObject);

@@ -110,4 +110,20 @@ spec:
   t.not(missing.code, 0, 'a workload whose blueprint cannot be expanded is refused');
   t.match(missing.stderr, /variables\.kubestash\.com\/targetName/);
   t.match(missing.stderr, /workload-backup-blueprint/);
+
+  // The leader-elected controller turns the documented annotated Deployment into its BackupConfiguration.
+  const annotated = await run(['apply', '-f', join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__deployment-annotated.yaml')]);
+  t.equal(annotated.code, 0, annotated.stderr);
+  const generatedName = 'deployment-kubestash-demo';
+  await waitFor('the generated BackupConfiguration', async () => (await run(['get', 'backupconfiguration', '-n', 'demo', generatedName])).code === 0, 30_000);
+  const generated = JSON.parse((await run(['get', 'backupconfiguration', '-n', 'demo', generatedName, '-o', 'json'])).stdout);
+  t.equal(generated.spec.sessions[0].repositories[0].directory, 'demo/kubestash-demo');
+  t.equal(generated.spec.sessions[0].addon.tasks[0].params.paths, '/source/data-1,/source/data-2');
+  const events = await run(['get', 'events', '-n', 'demo', '--field-selector', 'involvedObject.name=kubestash-demo', '-o', 'json']);
+  t.equal(events.code, 0, events.stderr);
+  t.ok(JSON.parse(events.stdout).items.some((e: { reason: string }) => e.reason === 'BackupConfigurationCreated'), 'an Event on the workload says so');
+
+  const unannotated = await run(['annotate', 'deployment', '-n', 'demo', 'kubestash-demo', 'blueprint.kubestash.com/name-', 'blueprint.kubestash.com/namespace-']);
+  t.equal(unannotated.code, 0, unannotated.stderr);
+  await waitFor('the generated BackupConfiguration to go with the annotations', async () => (await run(['get', 'backupconfiguration', '-n', 'demo', generatedName])).code !== 0, 30_000);
 });
