@@ -31,7 +31,7 @@ export interface AutoBackupControllerOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   /** Delete the generated configuration when the annotations go or the target is deleted. Default true. */
   deleteWhenUnannotated?: boolean;
-  /** Reconciles at once. Default 4. */
+  /** Reconciles at once (each mostly waits on the API server). Default 8. */
   concurrency?: number;
   /** Everything is reconciled again this often, to catch what no event announced. Default 10 min. */
   resyncMs?: number;
@@ -113,7 +113,7 @@ export function startAutoBackupController(options: AutoBackupControllerOptions):
     targets.set(`${type.apiVersion}|${type.kind}`, informer);
   }
 
-  const queue: WorkQueue = createWorkQueue((key) => reconcile(key), { name: 'auto-backup', concurrency: options.concurrency ?? 4, logger });
+  const queue: WorkQueue = createWorkQueue((key) => reconcile(key), { name: 'auto-backup', concurrency: options.concurrency ?? 8, logger });
   const enqueueObject = (object: KubeObject) => {
     const ref = targetRefOf(object);
     if (ref) queue.add(targetKey(ref));
