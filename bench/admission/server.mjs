@@ -9,12 +9,12 @@ const https = { key: readFileSync(keyFile), cert: readFileSync(certFile) };
 async function webhookApp() {
   // The compiled product (npm run build): the bench measures what `autostash serve` runs.
   const { buildApp } = await import('../../dist/server/app.js');
-  // The same rules `autostash serve` uses: schema defaults and validation around KubeStash's webhook rules.
-  const { kubeStashRules } = await import('../../dist/domain/kubestash-rules.js');
+  // The same rules `autostash serve` uses: schema + KubeStash rules, and auto-backup previews for workloads.
+  const { admissionRules } = await import('../../dist/domain/admission-rules.js');
   const { createMemoryView } = await import('../../dist/domain/memory-view.js');
   const cluster = JSON.parse(process.env.BENCH_CLUSTER ?? '[]');
   const view = createMemoryView(cluster);
-  return buildApp({ rules: kubeStashRules, clusterView: () => view, https, logger: { level: 'info' } });
+  return buildApp({ rules: admissionRules, clusterView: () => view, https, logger: { level: 'info' } });
 }
 
 function bareApp() {

@@ -173,4 +173,4 @@ export {
 } from './kinds.js';
 export { crdFileName, crdFor, renderCrdFiles, toCrdSchema } from './crd.js';
 export type { SchemaCheck } from './schema-validator.js';
-export { applySchemaDefaults, validateAgainstSchema } from './schema-validator.js';
+export { applySchemaDefaults, applySchemaDefaultsInPlace, validateAgainstSchema } from './schema-validator.js';

@@ -7,6 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { KubeObject } from '../domain/kube-object.js';
 import { ErrorCodes, fieldError, type FieldError } from '../domain/errors.js';
+import { cloneJson } from '../util/clone-json.js';
 import { toCrdSchema } from './crd.js';
 import { kindByApiVersion, type KindInfo } from './kinds.js';
 
@@ -62,7 +63,21 @@ const kindOf = (object: KubeObject): KindInfo | undefined =>
 
 // ---- defaulting ---------------------------------------------------------------------------------------
 
+/** Whether any `default:` sits at or below a schema node; memoized, since schemas never change. */
+const defaultsBelow = new WeakMap<SchemaNode, boolean>();
+function hasDefaults(schema: SchemaNode): boolean {
+  const known = defaultsBelow.get(schema);
+  if (known !== undefined) return known;
+  let found = 'default' in schema;
+  const children: unknown[] = [schema['items'], schema['additionalProperties'], ...(isObject(schema['properties']) ? Object.values(schema['properties']) : [])];
+  for (const child of children) if (!found && isObject(child)) found = hasDefaults(child);
+  defaultsBelow.set(schema, found);
+  return found;
+}
+
 function applyDefaultsAt(schema: SchemaNode, value: unknown): void {
+  // Most of a large schema has no defaults at all: skip those subtrees without walking the value.
+  if (!hasDefaults(schema)) return;
   if (Array.isArray(value)) {
     const items = schema['items'];
     if (isObject(items)) for (const item of value) applyDefaultsAt(items, item);
@@ -74,7 +89,7 @@ function applyDefaultsAt(schema: SchemaNode, value: unknown): void {
     for (const [name, child] of Object.entries(properties) as Array<[string, SchemaNode]>) {
       // The API server drops nulls of non-nullable fields before defaulting, so they get the default too.
       const absent = !(name in value) || (value[name] === null && child['nullable'] !== true);
-      if (absent && 'default' in child) value[name] = structuredClone(child['default']);
+      if (absent && 'default' in child) value[name] = cloneJson(child['default']);
       if (name in value) applyDefaultsAt(child, value[name]);
     }
   }
@@ -88,10 +103,14 @@ function applyDefaultsAt(schema: SchemaNode, value: unknown): void {
  * Objects of unknown kinds come back as an unchanged copy.
  */
 export function applySchemaDefaults<T extends KubeObject>(object: T): T {
-  const copy = structuredClone(object);
+  return applySchemaDefaultsInPlace(cloneJson(object));
+}
+
+/** {@link applySchemaDefaults} on an object the caller owns (a fresh copy): fills it in and returns it. */
+export function applySchemaDefaultsInPlace<T extends KubeObject>(object: T): T {
   const info = kindOf(object);
-  if (info !== undefined) applyDefaultsAt(crdSchemaOf(info), copy);
-  return copy;
+  if (info !== undefined) applyDefaultsAt(crdSchemaOf(info), object);
+  return object;
 }
 
 // ---- unknown fields -----------------------------------------------------------------------------------
@@ -103,22 +122,36 @@ function appendPath(path: string, segment: string | number): string {
   return path === '' ? segment : `${path}.${segment}`;
 }
 
-function collectUnknownFields(schema: SchemaNode, value: unknown, path: string, out: string[]): void {
+/** Path segments from the root, kept as a linked list so a path string is built only when reported. */
+interface PathNode {
+  parent: PathNode | undefined;
+  segment: string | number;
+}
+
+function pathString(node: PathNode | undefined): string {
+  const segments: Array<string | number> = [];
+  for (let at = node; at !== undefined; at = at.parent) segments.push(at.segment);
+  let path = '';
+  for (let i = segments.length - 1; i >= 0; i--) path = appendPath(path, segments[i] as string | number);
+  return path;
+}
+
+function collectUnknownFields(schema: SchemaNode, value: unknown, path: PathNode | undefined, out: string[]): void {
   if (schema['x-kubernetes-preserve-unknown-fields'] === true) return;
   if (Array.isArray(value)) {
     const items = schema['items'];
-    if (isObject(items)) value.forEach((item, index) => collectUnknownFields(items, item, appendPath(path, index), out));
+    if (isObject(items)) for (let index = 0; index < value.length; index++) collectUnknownFields(items, value[index], { parent: path, segment: index }, out);
     return;
   }
   if (!isObject(value) || schema['type'] !== 'object') return;
   const properties = isObject(schema['properties']) ? (schema['properties'] as Record<string, SchemaNode>) : undefined;
   const additional = schema['additionalProperties'];
-  for (const [name, child] of Object.entries(value)) {
-    const childPath = appendPath(path, name);
+  for (const name of Object.keys(value)) {
     const childSchema = properties?.[name];
-    if (childSchema !== undefined) collectUnknownFields(childSchema, child, childPath, out);
-    else if (isObject(additional)) collectUnknownFields(additional, child, childPath, out);
-    else if (additional !== true) out.push(childPath);
+    const childPath = { parent: path, segment: name };
+    if (childSchema !== undefined) collectUnknownFields(childSchema, value[name], childPath, out);
+    else if (isObject(additional)) collectUnknownFields(additional, value[name], childPath, out);
+    else if (additional !== true) out.push(pathString(childPath));
   }
 }
 
@@ -223,7 +256,7 @@ export function validateAgainstSchema(object: KubeObject): SchemaCheck | undefin
     if (name === 'metadata') continue;
     const child = properties[name];
     if (child === undefined) unknownFields.push(name);
-    else collectUnknownFields(child, value, name, unknownFields);
+    else collectUnknownFields(child, value, { parent: undefined, segment: name }, unknownFields);
   }
   return { errors, unknownFields };
 }

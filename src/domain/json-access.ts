@@ -24,10 +24,8 @@ export function isNil(value: unknown): value is undefined | null {
   return value === undefined || value === null;
 }
 
-/** A deep copy of a JSON value. */
-export function cloneJson<T>(value: T): T {
-  return structuredClone(value);
-}
+/** A deep copy of a JSON value (see src/util/clone-json.ts). */
+export { cloneJson } from '../util/clone-json.js';
 
 /** Drops zero values (null, '', 0, false, empty lists and objects) recursively; undefined when nothing is left. */
 function pruneZero(value: unknown): unknown {

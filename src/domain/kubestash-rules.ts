@@ -1,4 +1,4 @@
-import { apiVersionOf, applySchemaDefaults, kindByGroupKind, validateAgainstSchema } from '../api/index.js';
+import { apiVersionOf, applySchemaDefaultsInPlace, kindByGroupKind, validateAgainstSchema } from '../api/index.js';
 import { ErrorCodes, fieldError, type Verdict } from './errors.js';
 import type { KindRules, ValidationContext } from './kind-rules.js';
 import { kindRules } from './rules/index.js';
@@ -6,13 +6,15 @@ import { parseApiVersion } from './kube-object.js';
 
 /**
  * Wraps KubeStash's webhook rules with what the API server does around them for a CRD:
- * schema defaults before the webhook's defaulting, and schema validation before the webhook's
- * validation. Schema errors stop there (the API server would reject before calling validating
+ * schema defaults (applied to the webhook-defaulted copy; the API server applies them both before
+ * and after mutating webhooks, and no KubeStash default depends on a schema default), and schema
+ * validation before the webhook's validation. Schema errors stop there (the API server would reject before calling validating
  * webhooks); unknown fields, which the API server would prune, become warnings.
  */
 export function withSchema(rules: KindRules): KindRules {
   return {
-    applyDefaults: (object, view) => rules.applyDefaults(applySchemaDefaults(object), view),
+    // rules.applyDefaults returns a fresh copy, so the schema defaults can fill it in place: one copy per call.
+    applyDefaults: (object, view) => applySchemaDefaultsInPlace(rules.applyDefaults(object, view)),
     validate(context: ValidationContext): Verdict {
       if (context.operation === 'DELETE' || context.operation === 'CONNECT') return rules.validate(context);
       const schema = validateAgainstSchema(context.object);

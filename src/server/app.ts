@@ -8,6 +8,7 @@ import { emptyClusterView, type ClusterView } from '../domain/cluster-view.js';
 import type { KindRules } from '../domain/kind-rules.js';
 import { groupKindKey } from '../domain/kube-object.js';
 import { requestIdGenerator, webhookLoggerOptions } from './logger.js';
+import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import { createAdmissionMetrics } from './metrics.js';
 
 /** Largest AdmissionReview accepted: the API server's own request limit is larger, but no KubeStash object comes near. */
@@ -117,6 +118,7 @@ export function buildApp(options: AppOptions): AutostashApp {
     ...loggerSetting,
     bodyLimit,
     genReqId: requestIdGenerator(),
+    childLoggerFactory: lazyChildLoggerFactory,
     // One line per admission answer (below) says more than Fastify's two generic lines per request.
     logController: new LogController({ disableRequestLogging: true }),
     // The API server gives up after at most 30 s (timeoutSeconds); a client that trickles its body is cut off then too.
