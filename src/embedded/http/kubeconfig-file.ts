@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeFileAtomic } from '../../util/write-file-atomic.js';
 
 export interface EmbeddedKubeconfig {
   /** API server URL, e.g. `https://127.0.0.1:6443`. */
@@ -41,17 +40,5 @@ export function renderKubeconfig(config: EmbeddedKubeconfig): string {
  * it carries the bearer token.
  */
 export async function writeKubeconfig(path: string, config: EmbeddedKubeconfig): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temporary, 'wx', 0o600);
-  try {
-    await handle.writeFile(renderKubeconfig(config));
-    await handle.chmod(0o600);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  await rename(temporary, path);
+  await writeFileAtomic(path, renderKubeconfig(config), 0o600);
 }
