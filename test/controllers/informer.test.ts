@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
@@ -13,6 +12,8 @@ import type { KubeObject } from '../../src/domain/kube-object.js';
 import { startControlPlane } from '../../src/embedded/control-plane.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { generateCertificates } from '../../src/server/certificates.js';
+import { memoryLogger } from '../helpers/logging.js';
+import { eventually } from '../helpers/eventually.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'autostash-informer-'));
 const plane = await startControlPlane({ dataDir, port: 0, logger: pino({ level: 'silent' }) });
@@ -23,27 +24,6 @@ t.teardown(async () => {
 const certs = await generateCertificates({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
 const planeConfig = new KubeConfig();
 planeConfig.loadFromFile(plane.kubeconfigPath);
-
-function memoryLogger() {
-  const lines: Array<{ msg: string; level: number; [field: string]: unknown }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** The client, with a count of list calls (to tell a resumed watch from a relist). */
 function countingClient(base: KubeClient): { client: KubeClient; lists: () => number } {
@@ -90,7 +70,7 @@ t.test('lists, follows the watch, reports add/update/delete, and resumes after t
   await client.create(configMap('inf-b', 'two'));
   await client.patch({ ...CONFIG_MAP, namespace: 'inf-a', name: 'one' }, { type: 'merge', patch: { data: { k: 'v' } } });
   await client.delete({ ...CONFIG_MAP, namespace: 'inf-b', name: 'two' });
-  await waitFor('the delete to arrive', () => events.includes('delete two'));
+  await eventually('the delete to arrive', () => events.includes('delete two'));
   t.same(events, ['add one', 'add two', 'update one {}->{"k":"v"}', 'delete two']);
   t.same(names(informer.list('inf-a')), ['inf-a/one']);
   t.same(informer.list('inf-b'), []);
@@ -99,7 +79,7 @@ t.test('lists, follows the watch, reports add/update/delete, and resumes after t
 
   plane.server.endWatches();
   await client.create(configMap('inf-b', 'three'));
-  await waitFor('an event after the watch was ended', () => informer.get('inf-b', 'three'));
+  await eventually('an event after the watch was ended', () => informer.get('inf-b', 'three'));
   t.equal(lists(), 1, 'resumed from the last resourceVersion without relisting');
   t.same(lines.filter((line) => line.level >= 40), [], 'nothing to warn about');
 
@@ -134,10 +114,10 @@ t.test('namespace and label selector scopes, indexes, late handlers and handler 
 
   // An object leaving the selector is a delete for the scoped informer; index entries follow.
   await client.patch({ ...CONFIG_MAP, namespace: 'inf-b', name: 'labelled-elsewhere' }, { type: 'merge', patch: { metadata: { annotations: { 'blueprint.kubestash.com/name': 'bp-1' } } } });
-  await waitFor('the index to follow an update', () => everywhere.byIndex('blueprint', 'bp-1').length === 2);
+  await eventually('the index to follow an update', () => everywhere.byIndex('blueprint', 'bp-1').length === 2);
   t.same(everywhere.byIndex('blueprint', 'bp-2'), []);
   await client.patch({ ...CONFIG_MAP, namespace: 'inf-a', name: 'labelled' }, { type: 'merge', patch: { metadata: { labels: { tier: 'web' } } } });
-  await waitFor('the object to leave the selector', () => scoped.get('inf-a', 'labelled') === undefined);
+  await eventually('the object to leave the selector', () => scoped.get('inf-a', 'labelled') === undefined);
   t.same(everywhere.byIndex('blueprint', 'bp-1').map((o) => o.metadata?.name), ['labelled-elsewhere']);
 
   // Indexes added late cover what is cached; handlers added late get the cache replayed as adds.
@@ -158,7 +138,7 @@ t.test('namespace and label selector scopes, indexes, late handlers and handler 
   });
   unsubscribe();
   await client.create(configMap('inf-b', 'new-db', { tier: 'db' }));
-  await waitFor('the new object', () => everywhere.get('inf-b', 'new-db'));
+  await eventually('the new object', () => everywhere.get('inf-b', 'new-db'));
   t.same(replayed, ['labelled-elsewhere'], 'an unsubscribed handler hears nothing more');
   t.ok(lines.some((line) => line.msg === 'informer event handler failed' && line.err === 'handler bug'), 'handler failures are logged, not thrown');
   t.ok(lines.some((line) => line.msg === 'informer indexer failed' && line.err === 'indexer bug'));
@@ -172,7 +152,7 @@ t.test('a kind not served yet stays empty and is picked up once its CRD exists',
   informer.start();
   await informer.whenSynced();
   t.same(informer.list(), []);
-  await waitFor('a few retries', () => lines.filter((line) => line.msg === 'resource not served by the API server; its view stays empty').length === 1 && informer.hasSynced());
+  await eventually('a few retries', () => lines.filter((line) => line.msg === 'resource not served by the API server; its view stays empty').length === 1 && informer.hasSynced());
   await base.create({
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -194,7 +174,7 @@ t.test('a kind not served yet stays empty and is picked up once its CRD exists',
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-  await waitFor('the informer to find the kind', () => informer.get('inf-a', 'w1'));
+  await eventually('the informer to find the kind', () => informer.get('inf-a', 'w1'));
   t.equal(lines.filter((line) => line.msg === 'resource not served by the API server; its view stays empty').length, 1, 'warned once');
   t.ok(lines.some((line) => line.msg === 'resource now served; filling its view' && line.path === '/apis/example.com/v1/widgets'));
 });
@@ -231,7 +211,7 @@ t.test('stop before sync rejects whenSynced; an unreachable server is retried wi
   t.teardown(() => client.close());
   const informer = createInformer(client, CONFIG_MAP, { logger, initialBackoffMs: 5, maxBackoffMs: 10, resource: { plural: 'configmaps', namespaced: true } });
   informer.start();
-  await waitFor('retries', () => lines.filter((line) => line.msg === 'informer failed; restarting after backoff').length >= 3);
+  await eventually('retries', () => lines.filter((line) => line.msg === 'informer failed; restarting after backoff').length >= 3);
   t.match(lines.find((line) => line.msg === 'informer failed; restarting after backoff'), { kind: 'ConfigMap', path: '/api/v1/configmaps', failures: 1, retryInMs: 5, err: /ECONNREFUSED|connect/ });
   const synced = informer.whenSynced();
   await informer.stop();
@@ -336,7 +316,7 @@ t.test('an expired watch (HTTP 410 or an ERROR event) relists and reports the di
   informer.addEventHandler({ add: (o) => events.push(`add ${o.metadata?.name}`), update: (_p, o) => events.push(`update ${o.metadata?.name}`), delete: (o) => events.push(`delete ${o.metadata?.name}`) });
   informer.start();
   await informer.whenSynced();
-  await waitFor('the first watch', () => server.watches.length === 1);
+  await eventually('the first watch', () => server.watches.length === 1);
   t.same(server.watches, ['10'], 'watches from the list resourceVersion');
 
   // While the watch is down the world moves on; the resume is refused as expired (HTTP 410).
@@ -344,26 +324,26 @@ t.test('an expired watch (HTTP 410 or an ERROR event) relists and reports the di
   server.resourceVersion = 30;
   server.script = ['http-410', 'open'];
   server.endWatches();
-  await waitFor('a relist', () => server.lists === 2);
-  await waitFor('the watch after the relist', () => server.watches.length === 3);
+  await eventually('a relist', () => server.lists === 2);
+  await eventually('the watch after the relist', () => server.watches.length === 3);
   t.same(server.watches, ['10', '10', '30'], 'resume refused, then a fresh watch from the new list');
   t.same(events, ['add kept', 'add changed', 'add gone', 'delete gone', 'update changed', 'add new'], 'the relist reports only differences');
 
   // An ERROR 410 inside a watch stream relists too.
   server.script = ['stream-410', 'open'];
   server.endWatches();
-  await waitFor('a relist after the in-stream 410', () => server.lists === 3);
-  await waitFor('the watch after that relist', () => server.watches.length === 5);
+  await eventually('a relist after the in-stream 410', () => server.lists === 3);
+  await eventually('the watch after that relist', () => server.watches.length === 5);
 
   // Any other ERROR event is a failure: backoff, then resume.
   server.script = ['stream-500', 'open'];
   server.endWatches();
-  await waitFor('the in-stream failure to be logged', () => lines.find((line) => line.msg === 'informer failed; restarting after backoff'));
+  await eventually('the in-stream failure to be logged', () => lines.find((line) => line.msg === 'informer failed; restarting after backoff'));
   t.match(lines.find((line) => line.msg === 'informer failed; restarting after backoff'), { status: 500, err: 'scripted' });
-  await waitFor('the watch after the failure', () => server.watches.length === 7);
+  await eventually('the watch after the failure', () => server.watches.length === 7);
   t.equal(server.lists, 3, 'a failed watch resumes without relisting');
 
   await informer.stop();
   client.close();
-  await waitFor('no connection left', () => server.openConnections() === 0);
+  await eventually('no connection left', () => server.openConnections() === 0);
 });

@@ -7,6 +7,7 @@ import t from 'tap';
 import { defaultIdentity, microTime, startLeaderElection, type LeaderElector } from '../../src/controllers/leader-election.js';
 import { startControlPlane } from '../../src/embedded/control-plane.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { eventually } from '../helpers/eventually.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'autostash-election-'));
 const plane = await startControlPlane({ dataDir, port: 0, logger: pino({ level: 'silent' }) });
@@ -21,16 +22,6 @@ t.teardown(() => client.close());
 
 // Short timings so handovers happen within the test; the ratios match the defaults (15/10/2).
 const FAST = { leaseDurationSeconds: 1.5, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 };
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function memoryLog() {
   const lines: Array<{ message: string; fields: Record<string, unknown> }> = [];
@@ -78,7 +69,7 @@ const leaseOf = async (name: string) => (await client.get({ apiVersion: 'coordin
 t.test('of two candidates exactly one leads; when it stops, it releases and the other takes over', async (t) => {
   const group = candidates('handover', 2);
   t.teardown(() => Promise.all(group.electors.map((e) => e.stop())));
-  const first = await waitFor('a leader', () => group.leader());
+  const first = await eventually('a leader', () => group.leader());
   // Let the leader renew: the other never leads meanwhile.
   const acquired = (await leaseOf('handover')).spec.renewTime;
   for (let round = 0; (await leaseOf('handover')).spec.renewTime === acquired; round += 1) {
@@ -93,7 +84,7 @@ t.test('of two candidates exactly one leads; when it stops, it releases and the 
   await first.stop();
   t.equal(first.isLeader(), false);
   t.equal(group.signals.get(first.identity)?.aborted, true, 'the old leader’s signal is aborted');
-  await waitFor('the other to take over', () => other.isLeader());
+  await eventually('the other to take over', () => other.isLeader());
   t.match((await leaseOf('handover')).spec, { holderIdentity: other.identity, leaseTransitions: 1 });
   t.equal(group.maxLeading(), 1, 'never two leaders at once');
   t.same(group.history, [`start ${first.identity}`, `stop ${first.identity}`, `start ${other.identity}`]);
@@ -105,11 +96,11 @@ t.test('of two candidates exactly one leads; when it stops, it releases and the 
 t.test('a leader that vanishes without releasing is replaced once the lease expires', async (t) => {
   const group = candidates('crash', 2, { releaseOnStop: false });
   t.teardown(() => Promise.all(group.electors.map((e) => e.stop())));
-  const first = await waitFor('a leader', () => group.leader());
+  const first = await eventually('a leader', () => group.leader());
   const other = group.electors.find((e) => e !== first) as LeaderElector;
   await first.stop();
   t.equal((await leaseOf('crash')).spec.holderIdentity, first.identity, 'not released');
-  await waitFor('the other to take over after expiry', () => other.isLeader());
+  await eventually('the other to take over after expiry', () => other.isLeader());
   t.match((await leaseOf('crash')).spec, { holderIdentity: other.identity, leaseTransitions: 1 });
   t.equal(group.maxLeading(), 1);
 });
@@ -117,10 +108,10 @@ t.test('a leader that vanishes without releasing is replaced once the lease expi
 t.test('a leader whose lease is taken steps down', async (t) => {
   const group = candidates('stolen', 1);
   t.teardown(() => Promise.all(group.electors.map((e) => e.stop())));
-  const leader = await waitFor('a leader', () => group.leader());
+  const leader = await eventually('a leader', () => group.leader());
   const lease = await leaseOf('stolen');
   await client.update({ ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 3600, renewTime: microTime(new Date()) } });
-  await waitFor('the leader to step down', () => !leader.isLeader());
+  await eventually('the leader to step down', () => !leader.isLeader());
   t.equal(group.signals.get(leader.identity)?.aborted, true);
   t.same(group.history, [`start ${leader.identity}`, `stop ${leader.identity}`]);
   t.ok(group.log.lines.some((l) => l.message === 'lease taken by another holder; stepping down' && l.fields.leader === 'intruder'));
@@ -138,9 +129,9 @@ t.test('a leader that cannot reach the API server steps down after the renew dea
   };
   const group = candidates('partition', 1, { kubeClient: flaky });
   t.teardown(() => Promise.all(group.electors.map((e) => e.stop())));
-  const leader = await waitFor('a leader', () => group.leader());
+  const leader = await eventually('a leader', () => group.leader());
   partitioned = true;
-  await waitFor('the leader to step down', () => !leader.isLeader());
+  await eventually('the leader to step down', () => !leader.isLeader());
   t.ok(group.log.lines.some((l) => l.message === 'lease request failed' && /ECONNREFUSED/.test(String(l.fields.err))));
   t.ok(group.log.lines.some((l) => l.message === 'could not renew the lease in time; stepping down'));
   await leader.stop();
@@ -163,8 +154,8 @@ t.test('callback failures are logged; bad timings are refused; identities and Mi
       throw new Error('stop failed');
     },
   });
-  await waitFor('leading', () => elector.isLeader());
-  await waitFor('the start failure to be logged', () => log.lines.find((l) => l.message === 'onStartedLeading failed'));
+  await eventually('leading', () => elector.isLeader());
+  await eventually('the start failure to be logged', () => log.lines.find((l) => l.message === 'onStartedLeading failed'));
   await elector.stop();
   t.ok(log.lines.some((l) => l.message === 'onStoppedLeading failed' && l.fields.err === 'stop failed'));
   t.match(elector.identity, new RegExp(`^${hostname()}_[0-9a-f]{8}$`), 'identity = hostname + random suffix');

@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import t from 'tap';
@@ -10,6 +9,8 @@ import { createWorkQueue } from '../../src/controllers/work-queue.js';
 import type { KubeObject } from '../../src/domain/kube-object.js';
 import { startControlPlane } from '../../src/embedded/control-plane.js';
 import { createKubeClient } from '../../src/kube/client.js';
+import { memoryLogger } from '../helpers/logging.js';
+import { eventually } from '../helpers/eventually.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'autostash-manager-'));
 const plane = await startControlPlane({ dataDir, port: 0, logger: pino({ level: 'silent' }) });
@@ -25,27 +26,6 @@ await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mg
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' };
 const FAST = { leaseDurationSeconds: 1.5, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 };
-
-function memoryLogger() {
-  const lines: Array<{ msg: string; level: number; [field: string]: unknown }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** Marks labelled ConfigMaps with who reconciled them, through a queue fed by a shared informer. */
 function stamping(name: string): Controller {
@@ -74,7 +54,7 @@ function stamping(name: string): Controller {
 const stampOf = async (name: string): Promise<string | undefined> => (await client.get({ ...CM, namespace: 'mgr', name })).metadata?.annotations?.['stamped-by'];
 
 t.test('controllers run only on the leader; the standby takes over when the leader stops', async (t) => {
-  const logs = [memoryLogger(), memoryLogger()];
+  const logs = [memoryLogger('info'), memoryLogger('info')];
   const managers: Manager[] = ['one', 'two'].map((id, i) =>
     startManager({
       kubeConfig,
@@ -84,25 +64,25 @@ t.test('controllers run only on the leader; the standby takes over when the lead
     }),
   );
   t.teardown(() => Promise.all(managers.map((m) => m.stop())));
-  const leader = await waitFor('a leader', () => managers.find((m) => m.isLeader()));
+  const leader = await eventually('a leader', () => managers.find((m) => m.isLeader()));
   const standby = managers.find((m) => m !== leader) as Manager;
   t.equal(standby.isLeader(), false);
   t.equal(standby.hasSynced(), true, 'a standby has nothing to sync');
-  await waitFor('the leader to sync', () => leader.hasSynced());
+  await eventually('the leader to sync', () => leader.hasSynced());
 
   await client.create({ ...CM, metadata: { namespace: 'mgr', name: 'first', labels: { managed: 'yes' } } });
   await client.create({ ...CM, metadata: { namespace: 'mgr', name: 'ignored' } });
-  const firstStamp = await waitFor('the first object to be stamped', () => stampOf('first'));
+  const firstStamp = await eventually('the first object to be stamped', () => stampOf('first'));
   t.equal(firstStamp, `stamper-${leader.identity.replace('manager-', '')}`, 'stamped by the leader’s controller');
-  await waitFor('the Event', async () =>
+  await eventually('the Event', async () =>
     (await client.list<KubeObject & { reason?: string; count?: number }>({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'mgr' })).items.find((e) => e.reason === 'Stamped'),
   );
 
   await leader.stop();
   t.equal(leader.isLeader(), false);
-  await waitFor('the standby to lead', () => standby.isLeader());
+  await eventually('the standby to lead', () => standby.isLeader());
   await client.create({ ...CM, metadata: { namespace: 'mgr', name: 'second', labels: { managed: 'yes' } } });
-  const secondStamp = await waitFor('the second object to be stamped', () => stampOf('second'));
+  const secondStamp = await eventually('the second object to be stamped', () => stampOf('second'));
   t.equal(secondStamp, `stamper-${standby.identity.replace('manager-', '')}`, 'the new leader reconciles');
   t.equal(await stampOf('ignored'), undefined, 'the label selector scopes the informer');
   const leaderLog = (logs[managers.indexOf(leader)] as ReturnType<typeof memoryLogger>).lines;
@@ -112,7 +92,7 @@ t.test('controllers run only on the leader; the standby takes over when the lead
 });
 
 t.test('a failing controller is logged and does not stop the others; a slow one is waited for up to the grace period', async (t) => {
-  const { logger, lines } = memoryLogger();
+  const { logger, lines } = memoryLogger('info');
   let healthyStarted = false;
   const manager = startManager({
     kubeConfig,
@@ -135,8 +115,8 @@ t.test('a failing controller is logged and does not stop the others; a slow one 
       { name: 'stubborn', start: () => new Promise<void>(() => undefined) },
     ],
   });
-  await waitFor('leading', () => manager.isLeader() && healthyStarted);
-  await waitFor('the failure to be logged', () => lines.find((line) => line.msg === 'controller failed'));
+  await eventually('leading', () => manager.isLeader() && healthyStarted);
+  await eventually('the failure to be logged', () => lines.find((line) => line.msg === 'controller failed'));
   t.match(lines.find((line) => line.msg === 'controller failed'), { controller: 'broken', err: 'cannot start' });
   t.ok(manager.hasSynced(), 'no informers asked for: synced');
   await manager.stop();

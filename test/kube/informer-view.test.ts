@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import t from 'tap';
 import { startInformerView, VIEW_RESOURCES } from '../../src/kube/informer-view.js';
 import { generateCertificates } from '../../src/server/certificates.js';
+import { memoryLogger } from '../helpers/logging.js';
+import { eventually } from '../helpers/eventually.js';
 
 /**
  * A small API server that answers the LIST and WATCH requests client-node makes: a list is JSON with a
@@ -105,27 +105,6 @@ const keyOf = (object: Record<string, unknown>): string => {
   return `${metadata.namespace ?? ''}/${metadata.name ?? ''}`;
 };
 
-function memoryLogger() {
-  const lines: Array<{ msg: string; level: number; [field: string]: unknown }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const STORAGES = '/apis/storage.kubestash.com/v1alpha1/backupstorages';
 const RETENTION = '/apis/storage.kubestash.com/v1alpha1/retentionpolicies';
 const REPOSITORIES = '/apis/storage.kubestash.com/v1alpha1/repositories';
@@ -171,7 +150,7 @@ t.test('the view answers from the caches and follows watch events', async (t) =>
   const informers = startInformerView(kubeConfig, logger, { initialBackoffMs: 20 });
   t.teardown(() => informers.stop());
   t.equal(informers.hasSynced(), false, 'not synced before the first lists');
-  await waitFor('every informer to list', () => informers.hasSynced());
+  await eventually('every informer to list', () => informers.hasSynced());
   const { view } = informers;
 
   t.same(view.list('BackupStorage').map((o) => o.metadata?.name).sort(), ['local', 's3']);
@@ -185,13 +164,13 @@ t.test('the view answers from the caches and follows watch events', async (t) =>
   t.type(view.namespace('team-a')?.metadata.creationTimestamp, 'string', 'namespaces are plain JSON, like watch events');
   t.equal(view.namespace('team-b'), undefined);
 
-  await waitFor('the watches to open', () => VIEW_RESOURCES.every((r) => api.openWatches(r.group === '' ? NAMESPACES : `/apis/${r.group}/${r.version}/${r.plural}`) === 1));
+  await eventually('the watches to open', () => VIEW_RESOURCES.every((r) => api.openWatches(r.group === '' ? NAMESPACES : `/apis/${r.group}/${r.version}/${r.plural}`) === 1));
   api.event(STORAGES, 'ADDED', storage('team-b', 'gcs'));
   api.event(STORAGES, 'MODIFIED', storage('stash', 'local', { default: false }));
   api.event(STORAGES, 'DELETED', storage('team-a', 's3'));
   api.event(NAMESPACES, 'ADDED', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-b' } });
-  await waitFor('the watch events to reach the view', () => view.namespace('team-b'));
-  await waitFor('the deletion to reach the view', () => view.get('BackupStorage', 'team-a', 's3') === undefined);
+  await eventually('the watch events to reach the view', () => view.namespace('team-b'));
+  await eventually('the deletion to reach the view', () => view.get('BackupStorage', 'team-a', 's3') === undefined);
   t.ok(view.get('BackupStorage', 'team-b', 'gcs'), 'ADDED');
   t.match(view.get('BackupStorage', 'stash', 'local'), { spec: { default: false } }, 'MODIFIED');
   t.same(view.list('BackupStorage').map((o) => o.metadata?.name).sort(), ['gcs', 'local'], 'DELETED');
@@ -199,20 +178,20 @@ t.test('the view answers from the caches and follows watch events', async (t) =>
   // The API server ends watches now and then; the informer resumes from the last resourceVersion.
   const watchesBefore = api.requests.filter((r) => r.path === STORAGES && r.watch).length;
   api.endWatches(STORAGES);
-  await waitFor('a new watch', () => api.requests.filter((r) => r.path === STORAGES && r.watch).length > watchesBefore);
+  await eventually('a new watch', () => api.requests.filter((r) => r.path === STORAGES && r.watch).length > watchesBefore);
   const resumed = api.requests.filter((r) => r.path === STORAGES && r.watch).at(-1);
   t.not(resumed?.resourceVersion, null);
   t.not(resumed?.resourceVersion, '', 'resumed from a resourceVersion, without relisting');
   t.equal(api.requests.filter((r) => r.path === STORAGES && !r.watch).length, 1, 'listed once');
-  await waitFor('the resumed watch to be open', () => api.openWatches(STORAGES) === 1);
+  await eventually('the resumed watch to be open', () => api.openWatches(STORAGES) === 1);
   api.event(STORAGES, 'ADDED', storage('team-c', 'azure'));
-  await waitFor('events on the resumed watch', () => view.get('BackupStorage', 'team-c', 'azure'));
+  await eventually('events on the resumed watch', () => view.get('BackupStorage', 'team-c', 'azure'));
 
   t.throws(() => view.list('Snapshot' as never), /does not cache Snapshot/);
   t.same(lines.filter((line) => line.level >= 40), [], 'nothing to warn about');
 
   await informers.stop();
-  await waitFor('every connection to close after stop()', () => api.openConnections() === 0);
+  await eventually('every connection to close after stop()', () => api.openConnections() === 0);
   t.equal(api.openConnections(), 0, 'stop() leaves no connection open');
   await informers.stop(); // idempotent
 });
@@ -229,20 +208,20 @@ t.test('a kind the API server does not serve stays empty, is warned about once, 
   const { logger, lines } = memoryLogger();
   const informers = startInformerView(kubeConfig, logger, { missingKindRetryMs: 50 });
   t.teardown(() => informers.stop());
-  await waitFor('sync with a missing kind', () => informers.hasSynced());
+  await eventually('sync with a missing kind', () => informers.hasSynced());
   t.same(informers.view.list('RetentionPolicy'), []);
   t.equal(informers.view.get('RetentionPolicy', 'stash', 'x'), undefined);
   t.ok(informers.view.get('BackupStorage', 'stash', 'local'), 'other kinds are unaffected');
-  await waitFor('a few retries', () => api.requests.filter((r) => r.path === RETENTION).length >= 3);
+  await eventually('a few retries', () => api.requests.filter((r) => r.path === RETENTION).length >= 3);
   const warnings = lines.filter((line) => line.msg === 'resource not served by the API server; its view stays empty');
   t.equal(warnings.length, 1, 'warned once despite retries');
   t.match(warnings[0], { level: 40, kind: 'RetentionPolicy', path: RETENTION });
 
   api.serve(RETENTION, [{ metadata: { namespace: 'stash', name: 'keep' } }]);
-  await waitFor('the kind once its CRD exists', () => informers.view.get('RetentionPolicy', 'stash', 'keep'));
+  await eventually('the kind once its CRD exists', () => informers.view.get('RetentionPolicy', 'stash', 'keep'));
   t.ok(lines.some((line) => line.msg === 'resource now served; filling its view'));
   await informers.stop();
-  await waitFor('every connection to close after stop()', () => api.openConnections() === 0);
+  await eventually('every connection to close after stop()', () => api.openConnections() === 0);
 });
 
 t.test('failed lists are retried with backoff until the informer syncs', async (t) => {
@@ -252,7 +231,7 @@ t.test('failed lists are retried with backoff until the informer syncs', async (
   const { logger, lines } = memoryLogger();
   const informers = startInformerView(kubeConfig, logger, { initialBackoffMs: 10, maxBackoffMs: 40 });
   t.teardown(() => informers.stop());
-  await waitFor('sync after the failures', () => informers.hasSynced());
+  await eventually('sync after the failures', () => informers.hasSynced());
   const failures = lines.filter((line) => line.msg === 'informer failed; restarting after backoff');
   t.match(failures, [
     { kind: 'HookTemplate', status: 500, failures: 1, retryInMs: 10 },
@@ -260,7 +239,7 @@ t.test('failed lists are retried with backoff until the informer syncs', async (
   ]);
   t.equal(api.requests.filter((r) => r.path === HOOKS && !r.watch).length, 3);
   await informers.stop();
-  await waitFor('every connection to close after stop()', () => api.openConnections() === 0);
+  await eventually('every connection to close after stop()', () => api.openConnections() === 0);
 });
 
 t.test('an unreachable API server: never synced, retried, and stop() ends the retries', async (t) => {
@@ -268,7 +247,7 @@ t.test('an unreachable API server: never synced, retried, and stop() ends the re
   await api.close(); // nothing listens on the port any more
   const { logger, lines } = memoryLogger();
   const informers = startInformerView(kubeConfig, logger, { initialBackoffMs: 10, maxBackoffMs: 20 });
-  await waitFor('retries', () => lines.filter((line) => line.msg === 'informer failed; restarting after backoff' && line.kind === 'BackupStorage').length >= 3);
+  await eventually('retries', () => lines.filter((line) => line.msg === 'informer failed; restarting after backoff' && line.kind === 'BackupStorage').length >= 3);
   t.equal(informers.hasSynced(), false);
   t.match(lines.find((line) => line.kind === 'BackupStorage'), { status: undefined, err: /ECONNREFUSED|connect/ });
   await informers.stop();

@@ -2,37 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { connect, type PeerCertificate } from 'node:tls';
 import fastify from 'fastify';
-import { pino } from 'pino';
 import t from 'tap';
 import { ensureCertificates, generateCertificates, type GeneratedCertificates, type KeyPair } from '../../src/server/certificates.js';
 import { watchCertificates } from '../../src/server/tls.js';
+import { memoryLogger } from '../helpers/logging.js';
+import { eventually } from '../helpers/eventually.js';
 
 /** A pino logger whose JSON lines land in `lines`. */
-function memoryLogger() {
-  const lines: Array<{ msg: string; [field: string]: unknown }> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
-      callback();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
-
 /** Polls `probe` until it returns a value other than undefined; fails after `timeoutMs`. */
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Opens a TLS connection that trusts only `caPem` and returns the verified peer certificate, or the error. */
 function handshake(port: number, caPem: string, servername?: string): Promise<PeerCertificate | Error> {
   return new Promise((resolve) => {
@@ -99,7 +78,7 @@ t.test('a Fastify HTTPS server picks up replaced certificate files without resta
   await replaceFile(initial.paths.keyPath, next.tlsKey);
   await replaceFile(initial.paths.certPath, next.tlsCert);
 
-  const peer = await waitFor('the new certificate to be served', async () => {
+  const peer = await eventually('the new certificate to be served', async () => {
     const result = await handshake(port, next.caCert, 'localhost');
     return result instanceof Error ? undefined : result;
   });
@@ -137,7 +116,7 @@ t.test('Secret volume updates (..data symlink swap) are seen', async (t) => {
 
   const second = await generateCertificates();
   await secretVolume(dir, second, 2);
-  const pair = await waitFor('the swapped pair', () => applied[0]);
+  const pair = await eventually('the swapped pair', () => applied[0]);
   t.equal(pair.cert, second.tlsCert);
   t.equal(applied.length, 1, 'reported once');
 });
@@ -156,19 +135,19 @@ t.test('a mismatched or garbage pair is logged once and ignored; the matching pa
 
   const second = await generateCertificates();
   await replaceFile(certPath, second.tlsCert); // the key still belongs to the first certificate
-  const rejection = await waitFor('the rejection to be logged', () => lines.find((line) => line.msg === 'new certificate rejected; keeping the current certificate'));
+  const rejection = await eventually('the rejection to be logged', () => lines.find((line) => line.msg === 'new certificate rejected; keeping the current certificate'));
   t.match(rejection.err, /tls\.key: does not match the certificate/);
   await pause(350); // several polls: none may log the same rejection again
   t.equal(lines.filter((line) => line.msg.startsWith('new certificate rejected')).length, 1, 'an unchanged bad pair is logged once, not on every poll');
   t.equal(applied.length, 0, 'the mismatched pair was not handed over');
 
   await replaceFile(keyPath, 'garbage');
-  await waitFor('the garbage key to be rejected', () =>
+  await eventually('the garbage key to be rejected', () =>
     lines.find((line) => line.msg.startsWith('new certificate rejected') && /is not a PEM private key/.test(String(line.err))),
   );
 
   await replaceFile(keyPath, second.tlsKey);
-  const pair = await waitFor('the matching pair', () => applied[0]);
+  const pair = await eventually('the matching pair', () => applied[0]);
   t.same(pair, { key: second.tlsKey, cert: second.tlsCert });
 });
 
@@ -196,7 +175,7 @@ t.test('the periodic re-read catches changes without file events; failures in on
   const second = await generateCertificates();
   await replaceFile(keyPath, second.tlsKey);
   await replaceFile(certPath, second.tlsCert);
-  const failure = await waitFor('the failed apply to be logged', () => lines.find((line) => line.msg.startsWith('applying the new certificate failed')));
+  const failure = await eventually('the failed apply to be logged', () => lines.find((line) => line.msg.startsWith('applying the new certificate failed')));
   t.equal(failure.err, 'setSecureContext refused');
   t.equal(calls, 1);
 });
@@ -209,11 +188,11 @@ t.test('unreadable files are logged and the watcher survives; stop() ends everyt
   const applied: KeyPair[] = [];
   // Nothing exists yet: the first valid pair that appears counts as a change.
   const stop = watchCertificates({ certPath, keyPath }, (pair) => applied.push(pair), logger, { debounceMs: 20, pollIntervalMs: 50 });
-  await waitFor('the unreadable files to be logged', () => lines.find((line) => line.msg.startsWith('certificate files unreadable')));
+  await eventually('the unreadable files to be logged', () => lines.find((line) => line.msg.startsWith('certificate files unreadable')));
   const set = await generateCertificates();
   await writeFile(keyPath, set.tlsKey);
   await writeFile(certPath, set.tlsCert);
-  const pair = await waitFor('the first pair', () => applied[0]);
+  const pair = await eventually('the first pair', () => applied[0]);
   t.equal(pair.cert, set.tlsCert);
   stop();
   const other = await generateCertificates();
@@ -237,10 +216,10 @@ t.test('a watched directory that disappears falls back to polling', async (t) =>
   const missing = join(base, 'not-there', 'tls.crt');
   const stop = watchCertificates({ certPath: missing, keyPath }, (pair) => applied.push(pair), logger, { debounceMs: 20, pollIntervalMs: 50 });
   t.teardown(stop);
-  const warning = await waitFor('the failed watch to be logged', () => lines.find((line) => line.msg.startsWith('certificate directory watch failed')));
+  const warning = await eventually('the failed watch to be logged', () => lines.find((line) => line.msg.startsWith('certificate directory watch failed')));
   t.match(warning.directory, /not-there$/);
   await mkdir(join(base, 'not-there'));
   await writeFile(missing, set.tlsCert);
-  const pair = await waitFor('the pair once the directory exists', () => applied[0]);
+  const pair = await eventually('the pair once the directory exists', () => applied[0]);
   t.equal(pair.cert, set.tlsCert);
 });

@@ -8,16 +8,9 @@ import { startServer } from '../../../src/commands/serve.js';
 import { loadConfig } from '../../../src/config.js';
 import { kubectl, kubectlMissing } from '../../helpers/kubectl.js';
 import { sharedDir } from '../../helpers/paths.js';
+import { eventually } from '../../helpers/eventually.js';
 
 const quietLogger = () => pino({ level: 'warn' }, new Writable({ write: (_c, _e, done) => done() }));
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('autostash serve without a cluster: embedded control plane, CRDs, webhook, kubectl', { skip: kubectlMissing }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'autostash-e2e-'));
@@ -28,7 +21,7 @@ t.test('autostash serve without a cluster: embedded control plane, CRDs, webhook
   if (plane === undefined) throw new Error('serve did not start the embedded control plane');
   const run = (args: string[], stdin?: string) => kubectl(plane.kubeconfigPath, join(dir, 'kube-cache'), args, stdin);
 
-  await waitFor('readiness (informers synced against the embedded plane)', async () => (await server.app.inject('/readyz')).statusCode === 200);
+  await eventually('readiness (informers synced against the embedded plane)', async () => (await server.app.inject('/readyz')).statusCode === 200);
 
   const crds = await run(['get', 'crd', '-o', 'name']);
   t.equal(crds.code, 0, crds.stderr);
@@ -76,7 +69,7 @@ spec: {maxRetentionPeriod: 30d}
   t.equal(dryRun.code, 0, dryRun.stderr);
   t.equal((await run(['get', 'retentionpolicy', '-n', 'demo', 'keep'])).code, 1, 'a server dry run is not persisted');
 
-  await waitFor('the webhook cluster view to see the stored BackupStorage', () => server.clusterView().get('BackupStorage', 'demo', 'gcs') !== undefined);
+  await eventually('the webhook cluster view to see the stored BackupStorage', () => server.clusterView().get('BackupStorage', 'demo', 'gcs') !== undefined);
   const conflicting = await run(['apply', '-f', '-'], `apiVersion: storage.kubestash.com/v1alpha1
 kind: BackupStorage
 metadata: {name: second-default, namespace: demo}
@@ -105,7 +98,7 @@ spec:
 
   const blueprint = await run(['apply', '-f', join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__backupblueprint.yaml')]);
   t.equal(blueprint.code, 0, blueprint.stderr);
-  await waitFor('the webhook cluster view to see the blueprint', () => server.clusterView().get('BackupBlueprint', 'demo', 'workload-backup-blueprint') !== undefined);
+  await eventually('the webhook cluster view to see the blueprint', () => server.clusterView().get('BackupBlueprint', 'demo', 'workload-backup-blueprint') !== undefined);
   const missing = await run(['apply', '-f', '-'], deployment('incomplete', { 'blueprint.kubestash.com/name': 'workload-backup-blueprint', 'blueprint.kubestash.com/namespace': 'demo', 'variables.kubestash.com/namespace': 'demo' }));
   t.not(missing.code, 0, 'a workload whose blueprint cannot be expanded is refused');
   t.match(missing.stderr, /variables\.kubestash\.com\/targetName/);
@@ -115,7 +108,7 @@ spec:
   const annotated = await run(['apply', '-f', join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__deployment-annotated.yaml')]);
   t.equal(annotated.code, 0, annotated.stderr);
   const generatedName = 'deployment-kubestash-demo';
-  await waitFor('the generated BackupConfiguration', async () => (await run(['get', 'backupconfiguration', '-n', 'demo', generatedName])).code === 0, 30_000);
+  await eventually('the generated BackupConfiguration', async () => (await run(['get', 'backupconfiguration', '-n', 'demo', generatedName])).code === 0, 30_000);
   const generated = JSON.parse((await run(['get', 'backupconfiguration', '-n', 'demo', generatedName, '-o', 'json'])).stdout);
   t.equal(generated.spec.sessions[0].repositories[0].directory, 'demo/kubestash-demo');
   t.equal(generated.spec.sessions[0].addon.tasks[0].params.paths, '/source/data-1,/source/data-2');
@@ -125,5 +118,5 @@ spec:
 
   const unannotated = await run(['annotate', 'deployment', '-n', 'demo', 'kubestash-demo', 'blueprint.kubestash.com/name-', 'blueprint.kubestash.com/namespace-']);
   t.equal(unannotated.code, 0, unannotated.stderr);
-  await waitFor('the generated BackupConfiguration to go with the annotations', async () => (await run(['get', 'backupconfiguration', '-n', 'demo', generatedName])).code !== 0, 30_000);
+  await eventually('the generated BackupConfiguration to go with the annotations', async () => (await run(['get', 'backupconfiguration', '-n', 'demo', generatedName])).code !== 0, 30_000);
 });
