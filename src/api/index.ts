@@ -171,6 +171,9 @@ export {
   KUBESTASH_VERSION,
   STORAGE_GROUP,
 } from './kinds.js';
-export { crdFileName, crdFor, renderCrdFiles, toCrdSchema } from './crd.js';
+export { allKinds, crdFileName, crdFor, renderCrdFiles, toCrdSchema } from './crd.js';
+export type { BackupPolicy, BackupPolicySpec, BackupPolicyStatus, PolicyAction, PolicyRuleName, ViolatingObject } from './autostash/backup-policy.js';
+export { BackupPolicySchema, policyActionValues, policyRuleNames } from './autostash/backup-policy.js';
+export { autostashKindByApiVersion, autostashKindByGroupKind, autostashKinds, POLICY_GROUP, POLICY_VERSION } from './autostash/kinds.js';
 export type { SchemaCheck } from './schema-validator.js';
 export { applySchemaDefaults, applySchemaDefaultsInPlace, validateAgainstSchema } from './schema-validator.js';

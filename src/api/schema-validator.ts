@@ -1,5 +1,5 @@
 /**
- * Structural-schema behaviour of the API server for KubeStash kinds, done locally and purely:
+ * Structural-schema behaviour of the API server for KubeStash kinds and autostash's own kinds, done locally and purely:
  * CRD `default:` values, schema validation (types, enums, required, formats, bounds) and the list of
  * fields the API server would prune. Kinds are looked up by apiVersion + kind.
  */
@@ -9,6 +9,7 @@ import type { KubeObject } from '../domain/kube-object.js';
 import { ErrorCodes, fieldError, type FieldError } from '../domain/errors.js';
 import { cloneJson } from '../util/clone-json.js';
 import { toCrdSchema } from './crd.js';
+import { autostashKindByApiVersion } from './autostash/kinds.js';
 import { kindByApiVersion, type KindInfo } from './kinds.js';
 
 type SchemaNode = Record<string, unknown>;
@@ -58,7 +59,7 @@ function validatorOf(info: KindInfo): ValidateFunction {
 
 const kindOf = (object: KubeObject): KindInfo | undefined =>
   typeof object.apiVersion === 'string' && typeof object.kind === 'string'
-    ? kindByApiVersion(object.apiVersion, object.kind)
+    ? (kindByApiVersion(object.apiVersion, object.kind) ?? autostashKindByApiVersion(object.apiVersion, object.kind))
     : undefined;
 
 // ---- defaulting ---------------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ function toFieldErrors(errors: readonly ErrorObject[], data: unknown): FieldErro
 /**
  * Checks `object` against the schema of its kind (found by apiVersion + kind), as the API server would:
  * returns the violations and, separately, the paths of fields that would be pruned.
- * Returns undefined for kinds that are not KubeStash kinds, so the caller can decide what to do.
+ * Returns undefined for kinds that are neither KubeStash nor autostash kinds, so the caller can decide what to do.
  */
 export function validateAgainstSchema(object: KubeObject): SchemaCheck | undefined {
   const info = kindOf(object);

@@ -1,3 +1,4 @@
+import { autostashKinds } from './autostash/kinds.js';
 import { kinds, type KindInfo } from './kinds.js';
 
 /** Where the API server reaches the webhook: a URL, or a Service in the cluster. */
@@ -44,7 +45,7 @@ function clientConfig(endpoint: WebhookEndpoint, path: string, caBundle: string)
 
 /**
  * The MutatingWebhookConfiguration and ValidatingWebhookConfiguration that route KubeStash kinds
- * to autostash, as KubeStash registers them (CREATE and UPDATE, failurePolicy Fail, no side effects).
+ * (and autostash's own BackupPolicy, validated only) to autostash, as KubeStash registers them (CREATE and UPDATE, failurePolicy Fail, no side effects).
  */
 export function webhookConfigurations(options: WebhookConfigurationOptions): { mutating: Record<string, unknown>; validating: Record<string, unknown> } {
   const name = options.name ?? 'autostash';
@@ -77,7 +78,8 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): { m
         {
           name: 'validate.autostash.kubestash.com',
           clientConfig: clientConfig(options.endpoint, '/validate', options.caBundle),
-          rules: rulesFor(kinds.filter((k) => VALIDATED.has(k.kind))),
+          // autostash's own kinds (BackupPolicy) are validated by the same webhook, failurePolicy Fail.
+          rules: [...rulesFor(kinds.filter((k) => VALIDATED.has(k.kind))), ...rulesFor(autostashKinds)],
           ...common,
         },
         {

@@ -1,4 +1,4 @@
-import { crdFor, kinds } from '../api/index.js';
+import { autostashKinds, crdFor, kinds } from '../api/index.js';
 import { webhookConfigurations } from '../api/webhook-configurations.js';
 import type { KubeObject } from '../domain/kube-object.js';
 import { ApiError, type EmbeddedApi, type GroupVersionResource } from './api-types.js';
@@ -30,9 +30,9 @@ export async function ensureNamespace(api: EmbeddedApi, name: string): Promise<v
   }
 }
 
-/** Installs autostash's CustomResourceDefinitions (what charts/autostash/crds holds). */
+/** Installs autostash's CustomResourceDefinitions (what charts/autostash/crds holds): KubeStash's kinds and our own. */
 export async function installCrds(api: EmbeddedApi): Promise<void> {
-  for (const info of kinds) await createOrReplace(api, CRDS, crdFor(info) as KubeObject);
+  for (const info of [...kinds, ...autostashKinds]) await createOrReplace(api, CRDS, crdFor(info) as KubeObject);
 }
 
 /** Registers autostash's mutating and validating webhooks at `webhookUrl`, trusting `caBundle`. */

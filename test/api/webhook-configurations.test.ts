@@ -32,6 +32,7 @@ t.test('URL endpoint: paths, caBundle, KubeStash registration semantics', async 
   t.same(resources(v), {
     'storage.kubestash.com': ['backupstorages', 'repositories', 'retentionpolicies'],
     'core.kubestash.com': ['backupbatches', 'backupblueprints', 'backupconfigurations', 'backupsessions', 'hooktemplates', 'restoresessions'],
+    'policy.autostash.dev': ['backuppolicies'],
   });
 });
 
