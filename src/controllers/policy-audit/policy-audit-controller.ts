@@ -40,7 +40,10 @@ export interface PolicyAuditControllerOptions {
   debounceMs?: number;
   /** Violations listed in status.objects per policy. Default 20. */
   maxListed?: number;
-  /** lastAuditTime alone is rewritten at most this often (see needsWrite). Default 10 min. */
+  /**
+   * lastAuditTime alone is rewritten at most this often (see needsWrite): with the defaults a quiet
+   * cluster sees one status write per policy every 10 minutes, not one per pass. Default 10 min.
+   */
   auditTimeRefreshMs?: number;
   now?: () => Date;
 }
@@ -92,6 +95,11 @@ const relevantChange = (previous: KubeObject, object: KubeObject): boolean =>
   previous.metadata?.uid !== object.metadata?.uid ||
   previous.metadata?.deletionTimestamp !== object.metadata?.deletionTimestamp;
 
+interface Waiter {
+  resolve(result: AuditPassResult): void;
+  reject(error: Error): void;
+}
+
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Starts the audit; its informers belong to `options.informers` (started by the caller). The first pass runs once every cache has synced. */
@@ -112,10 +120,6 @@ export function startPolicyAuditController(options: PolicyAuditControllerOptions
   const namespaces: Informer = informers.informerFor(NAMESPACE_TYPE);
 
   let stopped = false;
-  interface Waiter {
-    resolve(result: AuditPassResult): void;
-    reject(error: Error): void;
-  }
   // Callers of auditNow(); those who arrive during a pass wait for the next one (it sees their changes).
   let waiters: Waiter[] = [];
   const queue: WorkQueue = createWorkQueue(async () => {
