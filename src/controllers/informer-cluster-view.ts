@@ -1,7 +1,7 @@
 import type { ClusterView } from '../domain/cluster-view.js';
 import type { KubeObject, NamespaceObject } from '../domain/kube-object.js';
 import type { KubeClient } from '../kube/client.js';
-import { VIEW_RESOURCES } from '../kube/informer-view.js';
+import { isNamespacedResource, VIEW_RESOURCES } from '../kube/informer-view.js';
 import type { Informer, SharedInformers } from './informer.js';
 
 const apiVersionOf = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
@@ -14,7 +14,7 @@ export function clusterViewOver(informers: SharedInformers, client: KubeClient):
   const byKind = new Map<string, Informer>();
   for (const resource of VIEW_RESOURCES) {
     const type = { apiVersion: apiVersionOf(resource.group, resource.version), kind: resource.kind };
-    const info = { plural: resource.plural, namespaced: resource.kind !== 'Namespace' };
+    const info = { plural: resource.plural, namespaced: isNamespacedResource(resource) };
     client.registerResource(type, info);
     byKind.set(resource.kind, informers.informerFor(type, { resource: info }));
   }

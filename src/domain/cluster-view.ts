@@ -7,7 +7,9 @@ export type ViewKind =
   | 'Repository'
   | 'HookTemplate'
   | 'BackupBlueprint'
-  | 'BackupConfiguration';
+  | 'BackupConfiguration'
+  /** autostash's own cluster-scoped policy kind (policy.autostash.dev); listed without a namespace. */
+  | 'BackupPolicy';
 
 /**
  * A read-only, synchronous view of the cluster for validation and defaulting rules.

@@ -36,9 +36,16 @@ export const AutoBackupErrorCodes = {
   InvalidConfiguration: 'AutoBackupInvalidConfiguration',
 } as const;
 
+/** Codes of backup policy outcomes (BackupPolicy, issue 7). */
+export const PolicyErrorCodes = {
+  /** A BackupPolicy rule with action Deny is violated; the message names the policy, the rule and the fix. */
+  Violation: 'PolicyViolation',
+} as const;
+
 export type ErrorCode =
   | (typeof ErrorCodes)[keyof typeof ErrorCodes]
-  | (typeof AutoBackupErrorCodes)[keyof typeof AutoBackupErrorCodes];
+  | (typeof AutoBackupErrorCodes)[keyof typeof AutoBackupErrorCodes]
+  | (typeof PolicyErrorCodes)[keyof typeof PolicyErrorCodes];
 
 export interface FieldError {
   /** Stable machine-readable code (see ErrorCodes). */

@@ -8,6 +8,7 @@ const VIEW_KINDS: ReadonlySet<string> = new Set<ViewKind>([
   'HookTemplate',
   'BackupBlueprint',
   'BackupConfiguration',
+  'BackupPolicy',
 ]);
 
 /**

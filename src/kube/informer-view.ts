@@ -30,9 +30,14 @@ interface Resource {
   group: string;
   version: string;
   plural: string;
+  /** Cluster-scoped kinds (Namespace, BackupPolicy) are listed and read without a namespace. */
+  clusterScoped?: true;
 }
 
-/** The kinds cross-object rules read; KubeStash serves them all at v1alpha1, all namespaced. */
+/** Whether a view resource lives in namespaces. */
+export const isNamespacedResource = (resource: { clusterScoped?: true }): boolean => resource.clusterScoped !== true;
+
+/** The kinds cross-object rules read: KubeStash's (v1alpha1, namespaced), autostash's BackupPolicy (cluster-scoped) and Namespaces. */
 export const VIEW_RESOURCES: readonly Resource[] = [
   { kind: 'BackupStorage', group: 'storage.kubestash.com', version: 'v1alpha1', plural: 'backupstorages' },
   { kind: 'RetentionPolicy', group: 'storage.kubestash.com', version: 'v1alpha1', plural: 'retentionpolicies' },
@@ -40,7 +45,8 @@ export const VIEW_RESOURCES: readonly Resource[] = [
   { kind: 'HookTemplate', group: 'core.kubestash.com', version: 'v1alpha1', plural: 'hooktemplates' },
   { kind: 'BackupBlueprint', group: 'core.kubestash.com', version: 'v1alpha1', plural: 'backupblueprints' },
   { kind: 'BackupConfiguration', group: 'core.kubestash.com', version: 'v1alpha1', plural: 'backupconfigurations' },
-  { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces' },
+  { kind: 'BackupPolicy', group: 'policy.autostash.dev', version: 'v1alpha1', plural: 'backuppolicies', clusterScoped: true },
+  { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', clusterScoped: true },
 ];
 
 const apiVersionOf = (r: Resource): string => (r.group === '' ? r.version : `${r.group}/${r.version}`);
@@ -58,7 +64,7 @@ export function startInformerView(kubeConfig: KubeConfig, logger: InformerLogger
   const informers = new Map<Resource['kind'], Informer>();
   for (const resource of VIEW_RESOURCES) {
     const type = { apiVersion: apiVersionOf(resource), kind: resource.kind };
-    const info = { plural: resource.plural, namespaced: resource.kind !== 'Namespace' };
+    const info = { plural: resource.plural, namespaced: isNamespacedResource(resource) };
     client.registerResource(type, info);
     informers.set(resource.kind, createInformer(client, type, { ...options, logger, resource: info }));
   }

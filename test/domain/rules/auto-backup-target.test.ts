@@ -73,5 +73,8 @@ t.test('the admission rules serve every target kind and every KubeStash kind', a
   for (const key of ['apps/Deployment', 'apps/StatefulSet', 'apps/DaemonSet', '/PersistentVolumeClaim', 'core.kubestash.com/BackupConfiguration', 'storage.kubestash.com/BackupStorage']) {
     t.ok(admissionRules.has(key), key);
   }
-  t.equal(admissionRules.get('apps/Deployment'), autoBackupTargetRules);
+  // admissionRules wraps the target rules with BackupPolicy enforcement; without policies they decide alike.
+  const broken = withAnnotations(deployment, { 'blueprint.kubestash.com/namespace': undefined });
+  const context = { operation: 'CREATE' as const, object: broken, view: cluster };
+  t.same(admissionRules.get('apps/Deployment')?.validate(context), autoBackupTargetRules.validate(context));
 });
