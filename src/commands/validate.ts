@@ -1,5 +1,6 @@
 import { createMemoryView } from '../domain/memory-view.js';
-import { kubeStashRules, scopeOfKind } from '../domain/kubestash-rules.js';
+import { admissionRules, admissionScopeOf } from '../domain/admission-rules.js';
+import { kubeStashRules } from '../domain/kubestash-rules.js';
 import { exitCodeFor, formatReport } from '../validate/format-verdicts.js';
 import { parseDocuments, type ManifestParseError, type ManifestDocument } from '../validate/parse-documents.js';
 import { InputError, readInputs } from '../validate/read-inputs.js';
@@ -37,7 +38,11 @@ export async function runValidate(paths: readonly string[], streams: ValidateStr
     streams.stderr.write(`autostash validate: no Kubernetes objects found in ${paths.join(', ')}\n`);
     return 2;
   }
-  const verdicts = validateDocuments(documents, { rules: kubeStashRules, scopeOf: scopeOfKind, createView: createMemoryView });
+  // With BackupPolicy documents among the inputs, validate as the webhook admits: policies enforced on
+  // every kind they police (workloads included). Without, workloads stay unchecked as before.
+  const hasPolicies = documents.some((document) => document.object.kind === 'BackupPolicy');
+  const rules = hasPolicies ? admissionRules : kubeStashRules;
+  const verdicts = validateDocuments(documents, { rules, scopeOf: admissionScopeOf, createView: createMemoryView });
   for (const line of formatReport(parseErrors, verdicts)) streams.stdout.write(`${line}\n`);
   return exitCodeFor(parseErrors, verdicts);
 }
