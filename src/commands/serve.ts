@@ -7,12 +7,14 @@ import { existsSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { loadConfig, type Config, type ServeFlags } from '../config.js';
 import { emptyClusterView, type ClusterView } from '../domain/cluster-view.js';
 import { admissionRules } from '../domain/admission-rules.js';
 import { startControlPlane, type ControlPlane } from '../embedded/control-plane.js';
 import { ensureNamespace, installCrds, installWebhookConfigurations } from '../embedded/install-autostash.js';
 import { autoBackupController } from '../controllers/auto-backup/controller.js';
+import { policyAuditController } from '../controllers/policy-audit/controller.js';
 import { startManager, type Manager } from '../controllers/manager.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
 import { loadKubeConfigWithSource, type LoadedKubeConfig } from '../kube/kubeconfig.js';
@@ -97,18 +99,21 @@ export async function startServer(config: Config, logger: Logger = pino(webhookL
   const informers = startClusterView(cluster.loaded, logger);
   const clusterView: () => ClusterView = informers ? () => informers.view : () => emptyClusterView;
   const autoBackup = autoBackupController({ deleteWhenUnannotated: !config.controller.keepUnannotated });
+  // One registry for the webhook's /metrics and the controllers' gauges.
+  const registry = new Registry();
   const manager: Manager | undefined = cluster.loaded
     ? startManager({
         kubeConfig: cluster.loaded.kubeConfig,
         logger: logger.child({ component: 'controller' }),
         leaderElection: { namespace: config.webhook.namespace, name: config.controller.leaseName },
-        controllers: [autoBackup.controller],
+        controllers: [autoBackup.controller, policyAuditController({ registry })],
       })
     : undefined;
 
   const app = buildApp({
     rules: admissionRules,
     clusterView,
+    registry,
     isReady: () => {
       if (informers !== undefined && !informers.hasSynced()) return { ready: false, reason: 'cluster caches have not synced yet' };
       if (manager !== undefined && !manager.hasSynced()) return { ready: false, reason: 'controller caches have not synced yet' };
