@@ -35,7 +35,7 @@ const namespaceSelectorDescription =
 
 function ruleBase(what: string) {
   return {
-    action: action(),
+    action: o(action()),
     namespaceSelector: describedSelector(`${namespaceSelectorDescription} ${what}`),
   };
 }
