@@ -35,3 +35,48 @@ t.test('formatMs', async (t) => {
   t.equal(formatMs(1500), '1500ms');
   t.equal(formatMs(0), '0ms');
 });
+
+// The day-by-day computation must agree with walking every run through cron-parser (the slow way).
+import { CronExpressionParser } from 'cron-parser';
+
+function walkedGaps(schedule: string, days: number): { minMs: number; maxMs: number } {
+  const match = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(schedule);
+  const tz = match ? (match[1] as string) : 'UTC';
+  const expression = match ? (match[2] as string) : schedule;
+  const start = Date.UTC(2025, 0, 1);
+  const runs = CronExpressionParser.parse(expression, { tz, currentDate: new Date(start) });
+  let previous = runs.next().getTime();
+  let minMs = Infinity;
+  let maxMs = 0;
+  for (;;) {
+    const next = runs.next().getTime();
+    minMs = Math.min(minMs, next - previous);
+    maxMs = Math.max(maxMs, next - previous);
+    if (next > start + days * 24 * hour) return { minMs, maxMs };
+    previous = next;
+  }
+}
+
+const crossChecks: Array<{ schedule: string; days: number }> = [
+  { schedule: '0 2 * * 1-5', days: 366 },
+  { schedule: '0 0 1,15 * *', days: 366 },
+  { schedule: '0 0 1 */3 *', days: 366 },
+  { schedule: '30 1 * * 0', days: 366 },
+  { schedule: '0 0 13 * 5', days: 366 }, // day of month OR day of week
+  { schedule: '0 0 29 2 *', days: 4 * 366 },
+  { schedule: '*/7 * * * *', days: 2 },
+  { schedule: '0 9-17 * * 1-5', days: 366 },
+  { schedule: 'CRON_TZ=Europe/Berlin 0 2 * * *', days: 366 },
+  { schedule: 'CRON_TZ=Europe/Berlin 0 2 * * 0', days: 366 },
+  { schedule: 'CRON_TZ=America/New_York 0 * * * *', days: 366 },
+  { schedule: 'CRON_TZ=Pacific/Auckland 0 3 * * *', days: 366 },
+  { schedule: 'CRON_TZ=Europe/London 30 1 * * *', days: 366 }, // inside the repeated hour in October
+  { schedule: 'CRON_TZ=Asia/Kolkata 15 4 * * *', days: 366 },
+  { schedule: '0 0 L * *', days: 366 }, // last day of the month: walked, not computed by days
+];
+
+for (const row of crossChecks) {
+  t.test(`agrees with walking every run: ${row.schedule}`, async (t) => {
+    t.same(scheduleGaps(row.schedule), walkedGaps(row.schedule, row.days));
+  });
+}
