@@ -14,6 +14,8 @@ import { checkRetention } from './retention.js';
 import { checkSchedule } from './schedule.js';
 import { subjectOf, type PolicyViolation, type RuleFinding } from './violation.js';
 
+export type { PolicyAction, PolicyRuleName, PolicyViolation, ViolationSubject } from './violation.js';
+
 /** The kinds each rule looks at; other objects cost one list of the policies and nothing more. */
 const RULE_KINDS: Readonly<Record<PolicyRuleName, ReadonlySet<string>>> = {
   requireBackup: new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'PersistentVolumeClaim']),
