@@ -12,7 +12,7 @@ import { previewAutoBackup, type AutoBackupPreview } from '../../domain/auto-bac
 import type { ClusterView } from '../../domain/cluster-view.js';
 import { formatFieldError } from '../../domain/errors.js';
 import type { KubeObject } from '../../domain/kube-object.js';
-import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../../kube/client.js';
+import { isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient } from '../../kube/client.js';
 import type { Informer, SharedInformers } from '../informer.js';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../work-queue.js';
 import { parseTargetKey, TARGET_TYPES, targetKey, targetRefOf, targetRefOfConfiguration, type TargetRef } from './target-key.js';
@@ -234,6 +234,13 @@ export function startAutoBackupController(options: AutoBackupControllerOptions):
     } catch (error) {
       // The cache was behind the API server: read again on the next round.
       if (isAlreadyExists(error) || isConflict(error)) return { requeue: true };
+      // An admission webhook (e.g. a BackupPolicy with action Deny) refused it: retrying cannot help
+      // until something changes, and every change brings the target back to the queue.
+      if (error instanceof KubeApiError && (error.code === 403 || error.code === 422)) {
+        events.record(target, 'Warning', 'BackupConfigurationRejected', `BackupConfiguration ${namespace}/${name} was refused: ${error.message}`);
+        logger.warn({ configuration: `${namespace}/${name}`, code: error.code, reason: error.reason }, 'backup configuration refused by the API server');
+        return;
+      }
       throw error;
     }
     // The annotations now point elsewhere (another blueprint or namespace): the old configuration goes.

@@ -70,4 +70,48 @@ t.test('BackupPolicy through autostash serve and kubectl: warn, deny, audit', { 
     return parsed?.status?.violationCount ? parsed.status : undefined;
   }, 30_000);
   t.ok(status.objects?.some((o) => o.name === 'cart'), 'the audit lists the workload admitted while the rule only warned');
+
+  // A blueprint (in a namespace the rule does not select) generating configurations into one it
+  // does: the workload is admitted (its preview is valid KubeStash), the generated configuration is
+  // refused by the policy, and the workload says why.
+  t.equal((await run(['apply', '-f', '-'], `apiVersion: policy.autostash.dev/v1alpha1
+kind: BackupPolicy
+metadata: {name: hourly}
+spec:
+  rules:
+    schedule: {action: Deny, maxInterval: 1h, namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: sandbox}}}
+`)).code, 0);
+  t.equal((await run(['apply', '-f', '-'], `apiVersion: core.kubestash.com/v1alpha1
+kind: BackupBlueprint
+metadata: {name: daily, namespace: shop}
+spec:
+  usagePolicy: {allowedNamespaces: {from: All}}
+  backupConfigurationTemplate:
+    namespace: sandbox
+    backends: [{name: b, storageRef: {name: s, namespace: sandbox}, retentionPolicy: {name: r, namespace: sandbox}}]
+    sessions:
+      - name: daily
+        scheduler: {schedule: "0 1 * * *", jobTemplate: {}}
+        repositories: [{name: repo, backend: b, directory: /sandbox/app, encryptionSecret: {name: e}}]
+        addon: {name: workload-addon, tasks: [{name: logical-backup, params: {paths: /data}}]}
+`)).code, 0);
+  await eventually('the webhook to see the new policy and blueprint', () => server.clusterView().list('BackupPolicy').length === 2 && server.clusterView().get('BackupBlueprint', 'shop', 'daily') !== undefined);
+  const annotated = await run(['apply', '-f', '-'], `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  namespace: sandbox
+  annotations: {blueprint.kubestash.com/name: daily, blueprint.kubestash.com/namespace: shop}
+spec:
+  selector: {matchLabels: {app: app}}
+  template: {metadata: {labels: {app: app}}, spec: {containers: [{name: c, image: nginx}]}}
+`);
+  t.equal(annotated.code, 0, annotated.stderr);
+  const rejected = await eventually('a BackupConfigurationRejected event on the workload', async () => {
+    const events = await run(['get', 'events', '-n', 'sandbox', '-o', 'json']);
+    const items = events.code === 0 ? (JSON.parse(events.stdout) as { items: Array<{ reason: string; message: string; involvedObject: { name: string } }> }).items : [];
+    return items.find((e) => e.reason === 'BackupConfigurationRejected' && e.involvedObject.name === 'app');
+  }, 30_000);
+  t.match(rejected.message, /BackupPolicy "hourly" rule schedule \(Deny\)/);
+  t.not((await run(['get', 'backupconfiguration', '-n', 'sandbox', 'deployment-app'])).code, 0, 'nothing half-created');
 });
