@@ -1,6 +1,5 @@
 import { createMemoryView } from '../domain/memory-view.js';
 import { admissionRules, admissionScopeOf } from '../domain/admission-rules.js';
-import { kubeStashRules } from '../domain/kubestash-rules.js';
 import { exitCodeFor, formatReport } from '../validate/format-verdicts.js';
 import { parseDocuments, type ManifestParseError, type ManifestDocument } from '../validate/parse-documents.js';
 import { InputError, readInputs } from '../validate/read-inputs.js';
@@ -38,11 +37,9 @@ export async function runValidate(paths: readonly string[], streams: ValidateStr
     streams.stderr.write(`autostash validate: no Kubernetes objects found in ${paths.join(', ')}\n`);
     return 2;
   }
-  // With BackupPolicy documents among the inputs, validate as the webhook admits: policies enforced on
-  // every kind they police (workloads included). Without, workloads stay unchecked as before.
-  const hasPolicies = documents.some((document) => document.object.kind === 'BackupPolicy');
-  const rules = hasPolicies ? admissionRules : kubeStashRules;
-  const verdicts = validateDocuments(documents, { rules, scopeOf: admissionScopeOf, createView: createMemoryView });
+  // The webhook's rules: annotated workloads get their auto-backup preview (blueprints among the
+  // documents resolve), and BackupPolicy documents among them are enforced.
+  const verdicts = validateDocuments(documents, { rules: admissionRules, scopeOf: admissionScopeOf, createView: createMemoryView });
   for (const line of formatReport(parseErrors, verdicts)) streams.stdout.write(`${line}\n`);
   return exitCodeFor(parseErrors, verdicts);
 }

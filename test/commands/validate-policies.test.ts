@@ -101,8 +101,8 @@ spec:
   t.ok(hasLine(result.lines, /^FAIL BackupPolicy broken: spec\.rules\.schedule\.minInterval: must be less than maxInterval/), result.lines.join('\n'));
 });
 
-t.test('without policies, workloads stay unchecked', async (t) => {
+t.test('without policies, workloads pass (they only get auto-backup checks)', async (t) => {
   const result = await validate({ 'ns.yaml': namespaces, 'apps.yaml': workloads });
   t.equal(result.code, 0, result.lines.join('\n'));
-  t.ok(result.lines.includes('OK Deployment prod/web (not a KubeStash kind: only apiVersion, kind and metadata were checked)'));
+  t.ok(result.lines.includes('OK Deployment prod/web'));
 });

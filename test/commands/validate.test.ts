@@ -33,11 +33,23 @@ for (const file of readdirSync(examplesDir).filter((f) => f.endsWith('.yaml')).s
   });
 }
 
+t.test('an annotated workload is previewed against the blueprints given with it', async (t) => {
+  const blueprint = join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__backupblueprint.yaml');
+  const workload = join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__deployment-annotated.yaml');
+  const together = await validate([blueprint, workload]);
+  t.equal(together.code, 0, together.lines.join('\n'));
+  t.ok(together.lines.includes('OK Deployment demo/kubestash-demo'));
+  const incomplete = await validate(['-'], `${readFileSync(blueprint, 'utf8')}\n---\n${readFileSync(workload, 'utf8').replace(/\n\s*variables\.kubestash\.com\/paths:.*\n/, '\n')}`);
+  t.equal(incomplete.code, 1, incomplete.lines.join('\n'));
+  t.match(incomplete.lines.join('\n'), /^FAIL Deployment demo\/kubestash-demo: metadata\.annotations\[variables\.kubestash\.com\/paths\]: /m);
+});
+
 t.test("autostash's own quick-start examples validate together", async (t) => {
   const result = await validate([join(repoRoot, 'examples')]);
   t.equal(result.code, 0, result.lines.join('\n'));
   t.ok(result.lines.includes('OK BackupBlueprint demo/nightly-workload-backup'));
-  t.ok(result.lines.includes('OK Deployment demo/web (not a KubeStash kind: only apiVersion, kind and metadata were checked)'));
+  t.ok(result.lines.includes('OK Deployment demo/web'), 'the annotated Deployment expands with the blueprint among the files');
+  t.ok(result.lines.includes('OK Secret demo/encrypt-secret (not a KubeStash kind: only apiVersion, kind and metadata were checked)'));
 });
 
 const invalidConfiguration = `

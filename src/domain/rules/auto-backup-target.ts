@@ -25,7 +25,7 @@ export const autoBackupTargetRules: KindRules = {
       case 'none':
         return { errors: [], warnings: [] };
       case 'blueprintNotFound':
-        return { errors: [], warnings: [...preview.warnings, `${preview.message}; autostash creates the BackupConfiguration once the blueprint exists`] };
+        return { errors: [], warnings: [...preview.warnings, preview.message] };
       case 'invalid':
         return { errors: preview.errors, warnings: preview.warnings };
       case 'ready':

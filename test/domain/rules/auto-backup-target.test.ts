@@ -51,7 +51,7 @@ const rows: Row[] = [
     name: 'a blueprint not known yet warns and allows',
     object: withAnnotations(deployment, { 'blueprint.kubestash.com/name': 'later' }),
     errors: [],
-    warning: /later.*autostash creates the BackupConfiguration once the blueprint exists/,
+    warning: /later.*does not exist \(yet\): the BackupConfiguration is generated once it does/,
   },
   {
     name: 'a name still to be generated is left to the controller',

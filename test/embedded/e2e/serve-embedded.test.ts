@@ -94,7 +94,7 @@ spec:
 `;
   const early = await run(['apply', '-f', '-'], deployment('early', { 'blueprint.kubestash.com/name': 'later', 'blueprint.kubestash.com/namespace': 'demo' }));
   t.equal(early.code, 0, early.stderr);
-  t.match(early.stderr, /Warning: .*later.*autostash creates the BackupConfiguration once the blueprint exists/, 'kubectl shows the webhook warning');
+  t.match(early.stderr, /Warning: .*later.*does not exist \(yet\): the BackupConfiguration is generated once it does/, 'kubectl shows the webhook warning');
 
   const blueprint = await run(['apply', '-f', join(sharedDir, 'kubestash', 'examples', 'auto-backup-workload__backupblueprint.yaml')]);
   t.equal(blueprint.code, 0, blueprint.stderr);
