@@ -148,9 +148,15 @@ t.test('against real restic repositories', { skip: resticAvailable ? false : 're
     t.match(missingErr.message, /initialise it/);
     t.match(missingErr.stderrTail, /Is there a repository/);
 
-    // A binary that echoes the whole environment (and the password) to stderr, as a misbehaving backend might.
+    // A binary that echoes the environment (and the password) to stderr, as a misbehaving backend might.
+    // The secrets are echoed last too, so they sit inside the kept 4 KiB tail however large the
+    // environment of the machine running the tests is.
     const echo = join(root, 'echo-env.sh');
-    await writeFile(echo, '#!/bin/sh\nenv >&2\necho "Fatal: wrong password or no key found ($RESTIC_PASSWORD)" >&2\nexit 1\n', { mode: 0o755 });
+    await writeFile(
+      echo,
+      '#!/bin/sh\nenv >&2\necho "RESTIC_PASSWORD=$RESTIC_PASSWORD AWS_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY" >&2\necho "Fatal: wrong password or no key found ($RESTIC_PASSWORD)" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
     const leaky = createRestic(options('repo', { binary: echo, env: { AWS_SECRET_ACCESS_KEY: 'aws-secret-value-123' } }));
     const leakErr = (await leaky.snapshots().catch((e: unknown) => e)) as ResticError;
     t.equal(leakErr.code, 'WrongPassword');
