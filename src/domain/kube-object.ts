@@ -39,6 +39,9 @@ export interface GroupKind {
 /** `group/Kind` key used by registries (`/Kind` for the core group). */
 export const groupKindKey = (gk: GroupKind): string => `${gk.group}/${gk.kind}`;
 
+/** Joins a group and version into an `apiVersion` (`v1` for the core group); the inverse of parseApiVersion. */
+export const formatApiVersion = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
+
 /** Splits `apiVersion` (`group/version` or `version` for the core group) into its parts. */
 export function parseApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf('/');

@@ -1,8 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { ClusterView, ViewKind } from '../domain/cluster-view.js';
-import type { KubeObject, NamespaceObject } from '../domain/kube-object.js';
-import { createInformer, type Informer, type InformerLogger } from '../controllers/informer.js';
-import { createKubeClient } from './client.js';
+import { formatApiVersion, type KubeObject, type NamespaceObject } from '../domain/kube-object.js';
+import { createSharedInformers, type Informer, type InformerLogger, type SharedInformers } from '../controllers/informer.js';
+import { createKubeClient, type KubeClient } from './client.js';
 
 export type { InformerLogger } from '../controllers/informer.js';
 
@@ -49,7 +49,32 @@ export const VIEW_RESOURCES: readonly Resource[] = [
   { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', clusterScoped: true },
 ];
 
-const apiVersionOf = (r: Resource): string => (r.group === '' ? r.version : `${r.group}/${r.version}`);
+/**
+ * A ClusterView over shared informers (one per kind in {@link VIEW_RESOURCES}, all namespaces), so
+ * the webhook's view and each controller read caches instead of the API server.
+ */
+export function clusterViewOver(informers: SharedInformers, client: KubeClient): { view: ClusterView; hasSynced(): boolean } {
+  const byKind = new Map<string, Informer>();
+  for (const resource of VIEW_RESOURCES) {
+    const type = { apiVersion: formatApiVersion(resource.group, resource.version), kind: resource.kind };
+    const info = { plural: resource.plural, namespaced: isNamespacedResource(resource) };
+    client.registerResource(type, info);
+    byKind.set(resource.kind, informers.informerFor(type, { resource: info }));
+  }
+  const informerOf = (kind: string): Informer => {
+    const informer = byKind.get(kind);
+    if (informer === undefined) throw new Error(`the cluster view does not cache ${kind}`);
+    return informer;
+  };
+  return {
+    view: {
+      list: (kind, namespace) => informerOf(kind).list(namespace) as readonly KubeObject[],
+      get: (kind, namespace, name) => informerOf(kind).get(namespace, name),
+      namespace: (name) => informerOf('Namespace').get(undefined, name) as NamespaceObject | undefined,
+    },
+    hasSynced: () => [...byKind.values()].every((informer) => informer.hasSynced()),
+  };
+}
 
 /**
  * Starts one list-watch informer (src/controllers/informer.ts) per kind in {@link VIEW_RESOURCES}
@@ -61,38 +86,19 @@ const apiVersionOf = (r: Resource): string => (r.group === '' ? r.version : `${r
  */
 export function startInformerView(kubeConfig: KubeConfig, logger: InformerLogger, options: InformerViewOptions = {}): InformerView {
   const client = createKubeClient(kubeConfig);
-  const informers = new Map<Resource['kind'], Informer>();
-  for (const resource of VIEW_RESOURCES) {
-    const type = { apiVersion: apiVersionOf(resource), kind: resource.kind };
-    const info = { plural: resource.plural, namespaced: isNamespacedResource(resource) };
-    client.registerResource(type, info);
-    informers.set(resource.kind, createInformer(client, type, { ...options, logger, resource: info }));
-  }
-  for (const informer of informers.values()) informer.start();
-
-  const informerOf = (kind: Resource['kind']): Informer => {
-    const informer = informers.get(kind);
-    if (informer === undefined) throw new Error(`the informer view does not cache ${kind}`);
-    return informer;
-  };
-
-  const view: ClusterView = {
-    list: (kind, namespace) => informerOf(kind).list(namespace) as readonly KubeObject[],
-    get: (kind, namespace, name) => informerOf(kind).get(namespace, name),
-    namespace: (name) => informerOf('Namespace').get(undefined, name) as NamespaceObject | undefined,
-  };
-
+  const informers = createSharedInformers(client, { ...options, logger });
+  const { view, hasSynced } = clusterViewOver(informers, client);
+  informers.start();
   let stopped: Promise<void> | undefined;
   return {
     view,
-    hasSynced: () => [...informers.values()].every((informer) => informer.hasSynced()),
+    hasSynced,
     stop: () => {
       stopped ??= (async () => {
-        await Promise.all([...informers.values()].map((informer) => informer.stop()));
+        await informers.stop();
         client.close();
       })();
       return stopped;
     },
   };
 }
-

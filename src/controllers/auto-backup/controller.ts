@@ -1,5 +1,5 @@
 import type { AdmissionEvent } from '../../server/app.js';
-import { clusterViewOver } from '../informer-cluster-view.js';
+import { clusterViewOver } from '../../kube/informer-view.js';
 import type { Controller } from '../manager.js';
 import { startAutoBackupController, type AutoBackupController } from './auto-backup-controller.js';
 import { targetRefOf } from './target-key.js';

@@ -1,5 +1,5 @@
 import { AUTO_BACKUP_TARGET_KINDS } from '../../domain/auto-backup/expand.js';
-import { groupKindKey, parseApiVersion, type KubeObject } from '../../domain/kube-object.js';
+import { formatApiVersion, groupKindKey, parseApiVersion, type KubeObject } from '../../domain/kube-object.js';
 
 /** A workload or PVC that auto backup may target, as the queue knows it. */
 export interface TargetRef {
@@ -12,7 +12,7 @@ export interface TargetRef {
 /** The target kinds, with the apiVersion their informers list. */
 export const TARGET_TYPES: ReadonlyArray<{ apiVersion: string; kind: string }> = [...AUTO_BACKUP_TARGET_KINDS.keys()].map((key) => {
   const [group = '', kind = ''] = key.split('/');
-  return { apiVersion: group === '' ? 'v1' : `${group}/v1`, kind };
+  return { apiVersion: formatApiVersion(group, 'v1'), kind };
 });
 
 /** Queue key of a target: `<apiVersion>|<kind>|<namespace>|<name>` (no part contains `|`). */
@@ -41,5 +41,5 @@ export function targetRefOfConfiguration(configuration: KubeObject): TargetRef |
   if (!target?.kind || !target.name || !target.namespace) return undefined;
   const group = target.apiGroup ?? '';
   if (!AUTO_BACKUP_TARGET_KINDS.has(groupKindKey({ group, kind: target.kind }))) return undefined;
-  return { apiVersion: group === '' ? 'v1' : `${group}/v1`, kind: target.kind, namespace: target.namespace, name: target.name };
+  return { apiVersion: formatApiVersion(group, 'v1'), kind: target.kind, namespace: target.namespace, name: target.name };
 }

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { evaluatePolicies } from '../../domain/policy/evaluate.js';
-import { clusterViewOver } from '../informer-cluster-view.js';
+import { clusterViewOver } from '../../kube/informer-view.js';
 import type { Controller } from '../manager.js';
 import { createPolicyViolationMetrics } from './metrics.js';
 import { startPolicyAuditController } from './policy-audit-controller.js';

@@ -1,4 +1,5 @@
 import type { ResourceType } from '../api-types.js';
+import { formatApiVersion } from '../../domain/kube-object.js';
 
 /** The Kubernetes version the embedded plane reports (what kubectl compares its own version against). */
 export const servedKubernetesVersion = { major: '1', minor: '32', gitVersion: 'v1.32.0-autostash' } as const;
@@ -38,7 +39,6 @@ export function compareKubeVersions(a: string, b: string): number {
   return ra[3] < rb[3] ? -1 : ra[3] > rb[3] ? 1 : 0;
 }
 
-const groupVersion = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
 
 /** The versions of the core group (`/api`, APIVersions). */
 export function coreApiVersions(types: readonly ResourceType[], serverAddress: string): Record<string, unknown> {
@@ -55,7 +55,7 @@ export function apiGroup(types: readonly ResourceType[], group: string): Record<
   const versions = [...new Set(types.filter((t) => t.group === group).map((t) => t.version))].sort(compareKubeVersions);
   const preferred = versions[0];
   if (preferred === undefined) return undefined;
-  const entry = (version: string) => ({ groupVersion: groupVersion(group, version), version });
+  const entry = (version: string) => ({ groupVersion: formatApiVersion(group, version), version });
   return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: versions.map(entry), preferredVersion: entry(preferred) };
 }
 
@@ -97,5 +97,5 @@ export function apiResourceList(types: readonly ResourceType[], group: string, v
       resources.push({ name: `${type.resource}/status`, singularName: '', namespaced: type.namespaced, kind: type.kind, verbs: subresourceVerbs });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: groupVersion(group, version), resources };
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: formatApiVersion(group, version), resources };
 }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ResourceType } from '../api-types.js';
 import { servedKubernetesVersion } from './discovery.js';
+import { formatApiVersion } from '../../domain/kube-object.js';
 
 type Json = Record<string, unknown>;
 
-const groupVersion = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
 
 /** `api/v1` or `apis/<group>/<version>`: the key of a group/version in the `/openapi/v3` index. */
 export const openapiPathKey = (group: string, version: string): string => (group === '' ? `api/${version}` : `apis/${group}/${version}`);
@@ -151,7 +151,7 @@ export class OpenapiDocuments {
     if (this.snapshot?.fingerprint === fingerprint) return this.snapshot;
     const documents = new Map<string, { body: string; hash: string }>();
     const groupVersions = new Map<string, { group: string; version: string }>();
-    for (const type of types) groupVersions.set(groupVersion(type.group, type.version), { group: type.group, version: type.version });
+    for (const type of types) groupVersions.set(formatApiVersion(type.group, type.version), { group: type.group, version: type.version });
     const paths: Json = {};
     for (const { group, version } of groupVersions.values()) {
       const body = JSON.stringify(openapiGroupVersionDocument(types, group, version));

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KubeObject } from '../../domain/kube-object.js';
+import { formatApiVersion, type KubeObject } from '../../domain/kube-object.js';
 import {
   ApiError,
   type DeleteOptions,
@@ -73,7 +73,7 @@ function listOptions(query: URLSearchParams, namespace: string | undefined): Lis
   };
 }
 
-const groupVersion = (type: ResourceType): string => (type.group === '' ? type.version : `${type.group}/${type.version}`);
+const groupVersion = (type: ResourceType): string => formatApiVersion(type.group, type.version);
 
 async function readObject(request: IncomingMessage): Promise<Record<string, unknown>> {
   const body = decodeBody(await readRequestBody(request), mediaType(request.headers['content-type']));

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { parseApiVersion, type KubeObject, type ObjectMeta } from '../../domain/kube-object.js';
+import { formatApiVersion, parseApiVersion, type KubeObject, type ObjectMeta } from '../../domain/kube-object.js';
 import {
   ApiError,
   type AdmissionAttributes,
@@ -90,7 +90,6 @@ function isRecord(value: unknown): value is Fields {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-const apiVersionOf = (group: string, version: string): string => (group === '' ? version : `${group}/${version}`);
 const bucketKey = (group: string, resource: string): string => `${group}/${resource}`;
 const typeKey = (gvr: GroupVersionResource): string => `${gvr.group}/${gvr.version}/${gvr.resource}`;
 
@@ -292,7 +291,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
   /** A caller's copy of a stored object, with the apiVersion/kind of the requested type. */
   private present(type: ResourceType, object: KubeObject): KubeObject {
     const copy = structuredClone(object);
-    copy.apiVersion = apiVersionOf(type.group, type.version);
+    copy.apiVersion = formatApiVersion(type.group, type.version);
     copy.kind = type.kind;
     return copy;
   }
@@ -423,7 +422,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
     bucket.watchers.add(watcher);
     if (options.allowWatchBookmarks) {
       timer = setInterval(() => {
-        watcher.enqueue({ type: 'BOOKMARK', object: { apiVersion: apiVersionOf(type.group, type.version), kind: type.kind, metadata: { resourceVersion: String(this.resourceVersion) } } });
+        watcher.enqueue({ type: 'BOOKMARK', object: { apiVersion: formatApiVersion(type.group, type.version), kind: type.kind, metadata: { resourceVersion: String(this.resourceVersion) } } });
       }, this.bookmarkIntervalMs);
       timer.unref();
       this.bookmarkTimers.add(timer);
@@ -470,7 +469,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
     for (const systemField of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'managedFields', 'selfLink'] as const) delete meta[systemField];
     const displayName = meta.name || meta.generateName || '';
     this.assertNamespaceWritable(type, namespace, displayName);
-    object.apiVersion = apiVersionOf(type.group, type.version);
+    object.apiVersion = formatApiVersion(type.group, type.version);
     object.kind = type.kind;
     if (type.statusSubresource) {
       const status = initialStatus(type);
@@ -606,7 +605,7 @@ class EmbeddedStore implements EmbeddedApiImplementation {
       if (currentMeta[owned] === undefined) delete meta[owned];
       else (meta as Fields)[owned] = structuredClone(currentMeta[owned]);
     }
-    next.apiVersion = current.apiVersion ?? apiVersionOf(type.group, type.version);
+    next.apiVersion = current.apiVersion ?? formatApiVersion(type.group, type.version);
     next.kind = type.kind;
     return next;
   }

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { clusterViewOver } from '../../../src/controllers/informer-cluster-view.js';
+import { clusterViewOver } from '../../../src/kube/informer-view.js';
 import { createSharedInformers } from '../../../src/controllers/informer.js';
 import { startAutoBackupController, type EventSink } from '../../../src/controllers/auto-backup/auto-backup-controller.js';
 import type { KubeObject } from '../../../src/domain/kube-object.js';

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import t, { type Test } from 'tap';
-import { clusterViewOver } from '../../../src/controllers/informer-cluster-view.js';
+import { clusterViewOver } from '../../../src/kube/informer-view.js';
 import { createSharedInformers } from '../../../src/controllers/informer.js';
 import { createPolicyViolationMetrics } from '../../../src/controllers/policy-audit/metrics.js';
 import { BACKUP_POLICY_TYPE, startPolicyAuditController, type AuditEventSink } from '../../../src/controllers/policy-audit/policy-audit-controller.js';
