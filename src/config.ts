@@ -43,6 +43,12 @@ export interface ControllerConfig {
   readonly keepUnannotated: boolean;
   /** The Lease replicas compete for (in the webhook's namespace). */
   readonly leaseName: string;
+  /** The image of backup, restore and maintenance Jobs (`autostash exec …`). */
+  readonly executorImage: string;
+  /** The ServiceAccount those Jobs run as; unset: the namespace's default. */
+  readonly jobServiceAccount: string | undefined;
+  /** Run one backup as soon as a BackupConfiguration is ready (KubeStash does). */
+  readonly initialBackup: boolean;
 }
 
 export interface Config {
@@ -69,6 +75,9 @@ export interface ServeFlags {
   embeddedPort?: string;
   persist?: boolean;
   keepUnannotated?: boolean;
+  image?: string;
+  jobServiceAccount?: string;
+  initialBackup?: boolean;
 }
 
 /** A configuration value that cannot be used; `source` names the flag or variable. */
@@ -81,6 +90,8 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+import { DEFAULT_EXECUTOR_IMAGE } from './version.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -117,6 +128,15 @@ function parseDnsLabel(value: string, source: string): string {
   return value;
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parseDnsSubdomain(value: string, source: string): string {
+  if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+    throw new ConfigError(source, `"${value}" is not a valid object name (lowercase letters, digits, '-' and '.', at most 253 characters)`);
+  }
+  return value;
+}
+
 /**
  * Builds the validated configuration.
  * @throws ConfigError naming the flag or environment variable that is wrong.
@@ -141,6 +161,18 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
   const [modeText = 'auto', modeSource] = pick(flags.embedded === undefined ? undefined : flags.embedded ? 'always' : 'never', flags.embedded ? '--embedded' : '--no-embedded', env, 'AUTOSTASH_EMBEDDED');
   const mode = parseEmbeddedMode(modeText, modeSource);
   if (mode === 'always' && kubeconfigPath !== undefined) throw new ConfigError('--embedded', 'cannot be combined with --kubeconfig: choose the embedded control plane or a cluster');
+
+  const [executorImage = DEFAULT_EXECUTOR_IMAGE, imageSource] = pick(flags.image, '--image', env, 'AUTOSTASH_IMAGE');
+  if (/\s/.test(executorImage) || executorImage === '') throw new ConfigError(imageSource, `"${executorImage}" is not a container image reference`);
+  const [jobServiceAccount, jobServiceAccountSource] = pick(flags.jobServiceAccount, '--job-service-account', env, 'AUTOSTASH_JOB_SERVICE_ACCOUNT');
+  if (jobServiceAccount !== undefined) parseDnsSubdomain(jobServiceAccount, jobServiceAccountSource);
+  const [initialBackupText = 'true', initialBackupSource] = pick(
+    flags.initialBackup === undefined ? undefined : String(flags.initialBackup),
+    '--no-initial-backup',
+    env,
+    'AUTOSTASH_INITIAL_BACKUP',
+  );
+  if (initialBackupText !== 'true' && initialBackupText !== 'false') throw new ConfigError(initialBackupSource, `"${initialBackupText}" is not true or false`);
 
   const kubeEnv: KubeEnvironment = Object.freeze({
     ...(env.KUBECONFIG ? { KUBECONFIG: env.KUBECONFIG } : {}),
@@ -168,6 +200,9 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     controller: Object.freeze({
       keepUnannotated: flags.keepUnannotated ?? env.AUTOSTASH_KEEP_UNANNOTATED === 'true',
       leaseName: 'autostash-controller',
+      executorImage,
+      jobServiceAccount,
+      initialBackup: initialBackupText === 'true',
     }),
     kubeconfigPath,
     kubeEnv,

@@ -1,5 +1,9 @@
 import t from 'tap';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AUTOSTASH_VERSION, DEFAULT_EXECUTOR_IMAGE } from '../src/version.js';
+import { repoRoot } from './helpers/paths.js';
 
 t.test('defaults with an empty environment', async (t) => {
   const config = loadConfig({}, {});
@@ -80,4 +84,23 @@ t.test('embedded control plane settings', async (t) => {
   t.throws(() => loadConfig({}, { AUTOSTASH_EMBEDDED: 'sometimes' }), /^AUTOSTASH_EMBEDDED: "sometimes" is not one of auto, always \(true\), never \(false\)/);
   t.throws(() => loadConfig({ embedded: true, kubeconfig: '/k' }, {}), /^--embedded: cannot be combined with --kubeconfig/);
   t.throws(() => loadConfig({ dataDir: ' ' }, {}), /^--data-dir: must not be empty/);
+});
+
+t.test('executor Job settings', async (t) => {
+  const defaults = loadConfig({}, {}).controller;
+  t.equal(defaults.executorImage, DEFAULT_EXECUTOR_IMAGE);
+  t.equal(defaults.jobServiceAccount, undefined);
+  t.equal(defaults.initialBackup, true);
+  const fromEnv = loadConfig({}, { AUTOSTASH_IMAGE: 'registry.local/autostash:dev', AUTOSTASH_JOB_SERVICE_ACCOUNT: 'autostash-job', AUTOSTASH_INITIAL_BACKUP: 'false' }).controller;
+  t.same([fromEnv.executorImage, fromEnv.jobServiceAccount, fromEnv.initialBackup], ['registry.local/autostash:dev', 'autostash-job', false]);
+  const fromFlags = loadConfig({ image: 'x/y:1', jobServiceAccount: 'backup-runner', initialBackup: true }, { AUTOSTASH_INITIAL_BACKUP: 'false' }).controller;
+  t.same([fromFlags.executorImage, fromFlags.jobServiceAccount, fromFlags.initialBackup], ['x/y:1', 'backup-runner', true]);
+  t.throws(() => loadConfig({ image: 'has space' }, {}), /^--image: "has space" is not a container image reference/);
+  t.throws(() => loadConfig({}, { AUTOSTASH_JOB_SERVICE_ACCOUNT: 'Bad_Name' }), /^AUTOSTASH_JOB_SERVICE_ACCOUNT: "Bad_Name" is not a valid object name/);
+  t.throws(() => loadConfig({}, { AUTOSTASH_INITIAL_BACKUP: 'maybe' }), /^AUTOSTASH_INITIAL_BACKUP: "maybe" is not true or false/);
+});
+
+t.test('the version constant matches package.json', async (t) => {
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  t.equal(AUTOSTASH_VERSION, pkg.version);
 });

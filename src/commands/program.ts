@@ -3,6 +3,7 @@
  * `validate` does not pay for the server's start-up.
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { AUTOSTASH_VERSION } from '../version.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -10,7 +11,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function buildCli(): Command {
   const program = new Command('autostash')
     .description('Annotation-driven auto backup for Kubernetes (KubeStash API)')
-    .version('0.1.0')
+    .version(AUTOSTASH_VERSION)
     .showHelpAfterError()
     .exitOverride();
 
@@ -31,6 +32,10 @@ export function buildCli(): Command {
     .option('--embedded-port <port>', "the embedded control plane's HTTPS port on 127.0.0.1 (default 6443)")
     .option('--persist', 'keep the embedded control plane\'s objects across restarts')
     .option('--keep-unannotated', 'keep a generated BackupConfiguration when its workload loses the annotations or is deleted')
+    .option('--image <image>', 'container image of backup, restore and maintenance Jobs (default ghcr.io/autostash/autostash:v<version>)')
+    .option('--job-service-account <name>', 'ServiceAccount backup and restore Jobs run as (default: the namespace default)')
+    .option('--initial-backup', 'run a first backup as soon as a BackupConfiguration is ready (default)')
+    .option('--no-initial-backup', 'do not run that first backup')
     .action(async (flags) => {
       const { runServe } = await import('./serve.js');
       await runServe(flags);
