@@ -52,7 +52,13 @@ async function loadServingCertificates(config: Config): Promise<LoadedCertificat
 }
 
 /** The running CLI's entry file, which Jobs of the embedded control plane run for `autostash …`. */
-const cliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
+/** The CLI entry next to this module once built (dist/cli.js): what `autostash` in a Job runs on the embedded plane. */
+const builtCliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
+
+/** What tests change about a server: running from sources, Jobs must run the built CLI. */
+export interface ServerOverrides {
+  cliPath?: string;
+}
 
 interface Cluster {
   loaded: LoadedKubeConfig | undefined;
@@ -60,7 +66,7 @@ interface Cluster {
 }
 
 /** A configured cluster, else (unless told not to) the embedded control plane with our CRDs installed. */
-async function connectCluster(config: Config, logger: Logger): Promise<Cluster> {
+async function connectCluster(config: Config, logger: Logger, cliPath: string): Promise<Cluster> {
   if (config.embedded.mode !== 'always') {
     const loaded = loadKubeConfigWithSource({ kubeconfigPath: config.kubeconfigPath, env: config.kubeEnv });
     if (loaded !== undefined || config.embedded.mode === 'never') return { loaded, controlPlane: undefined };
@@ -93,9 +99,13 @@ const loopbackFor = (host: string): string => (host === '0.0.0.0' || host === ':
  * configured cluster it first starts the embedded control plane and afterwards registers the
  * webhook there.
  */
-export async function startServer(config: Config, logger: Logger = pino(webhookLoggerOptions(config.logLevel))): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger: Logger = pino(webhookLoggerOptions(config.logLevel)),
+  overrides: ServerOverrides = {},
+): Promise<RunningServer> {
   const certificates = await loadServingCertificates(config);
-  const cluster = await connectCluster(config, logger);
+  const cluster = await connectCluster(config, logger, overrides.cliPath ?? builtCliPath);
   const informers = startClusterView(cluster.loaded, logger);
   const clusterView: () => ClusterView = informers ? () => informers.view : () => emptyClusterView;
   const autoBackup = autoBackupController({ deleteWhenUnannotated: !config.controller.keepUnannotated });
