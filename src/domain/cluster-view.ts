@@ -9,7 +9,10 @@ export type ViewKind =
   | 'BackupBlueprint'
   | 'BackupConfiguration'
   /** autostash's own cluster-scoped policy kind (policy.autostash.dev); listed without a namespace. */
-  | 'BackupPolicy';
+  | 'BackupPolicy'
+  /** addons.kubestash.com kinds, cluster-scoped; listed without a namespace. */
+  | 'Addon'
+  | 'Function';
 
 /**
  * A read-only, synchronous view of the cluster for validation and defaulting rules.

@@ -2,6 +2,7 @@ import { apiVersionOf, applySchemaDefaultsInPlace, kindByGroupKind, validateAgai
 import { ErrorCodes, fieldError, type Verdict } from './errors.js';
 import type { KindRules, ValidationContext } from './kind-rules.js';
 import { kindRules } from './rules/index.js';
+import { withAddonReferenceWarnings } from './rules/addon-reference.js';
 import { parseApiVersion } from './kube-object.js';
 
 /**
@@ -34,9 +35,12 @@ function unsupportedVersion(apiVersion: unknown, kind: unknown) {
   return fieldError(ErrorCodes.NotSupported, 'apiVersion', `Unsupported value: "${String(apiVersion)}": ${supported}`);
 }
 
-/** Every KubeStash kind's full admission rules (schema + webhook), keyed by groupKindKey. */
+/** Kinds that name an Addon and its tasks: autostash warns when those are not installed (rules/addon-reference.ts). */
+const NAMES_ADDONS = new Set(['core.kubestash.com/BackupConfiguration', 'core.kubestash.com/BackupBlueprint', 'core.kubestash.com/RestoreSession']);
+
+/** Every KubeStash kind's full admission rules (schema + webhook + autostash's addon warnings), keyed by groupKindKey. */
 export const kubeStashRules: ReadonlyMap<string, KindRules> = new Map(
-  [...kindRules].map(([key, rules]) => [key, withSchema(rules)] as const),
+  [...kindRules].map(([key, rules]) => [key, NAMES_ADDONS.has(key) ? withAddonReferenceWarnings(withSchema(rules)) : withSchema(rules)] as const),
 );
 
 /** The scope of a KubeStash kind, undefined for kinds autostash does not serve. */

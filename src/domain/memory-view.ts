@@ -9,6 +9,8 @@ const VIEW_KINDS: ReadonlySet<string> = new Set<ViewKind>([
   'BackupBlueprint',
   'BackupConfiguration',
   'BackupPolicy',
+  'Addon',
+  'Function',
 ]);
 
 /**

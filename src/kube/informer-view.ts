@@ -30,14 +30,14 @@ interface Resource {
   group: string;
   version: string;
   plural: string;
-  /** Cluster-scoped kinds (Namespace, BackupPolicy) are listed and read without a namespace. */
+  /** Cluster-scoped kinds (Namespace, BackupPolicy, Addon, Function) are listed and read without a namespace. */
   clusterScoped?: true;
 }
 
 /** Whether a view resource lives in namespaces. */
 export const isNamespacedResource = (resource: { clusterScoped?: true }): boolean => resource.clusterScoped !== true;
 
-/** The kinds cross-object rules read: KubeStash's (v1alpha1, namespaced), autostash's BackupPolicy (cluster-scoped) and Namespaces. */
+/** The kinds cross-object rules read: KubeStash's (v1alpha1; Addon and Function cluster-scoped), autostash's BackupPolicy (cluster-scoped) and Namespaces. */
 export const VIEW_RESOURCES: readonly Resource[] = [
   { kind: 'BackupStorage', group: 'storage.kubestash.com', version: 'v1alpha1', plural: 'backupstorages' },
   { kind: 'RetentionPolicy', group: 'storage.kubestash.com', version: 'v1alpha1', plural: 'retentionpolicies' },
@@ -46,6 +46,8 @@ export const VIEW_RESOURCES: readonly Resource[] = [
   { kind: 'BackupBlueprint', group: 'core.kubestash.com', version: 'v1alpha1', plural: 'backupblueprints' },
   { kind: 'BackupConfiguration', group: 'core.kubestash.com', version: 'v1alpha1', plural: 'backupconfigurations' },
   { kind: 'BackupPolicy', group: 'policy.autostash.dev', version: 'v1alpha1', plural: 'backuppolicies', clusterScoped: true },
+  { kind: 'Addon', group: 'addons.kubestash.com', version: 'v1alpha1', plural: 'addons', clusterScoped: true },
+  { kind: 'Function', group: 'addons.kubestash.com', version: 'v1alpha1', plural: 'functions', clusterScoped: true },
   { kind: 'Namespace', group: '', version: 'v1', plural: 'namespaces', clusterScoped: true },
 ];
 
