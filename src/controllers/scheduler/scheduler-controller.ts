@@ -1,0 +1,383 @@
+/**
+ * Creates BackupSessions on the schedules of BackupConfiguration sessions, inside the leader-elected
+ * controller (issue 5; SPEC §4.1, §8.1 step 4 — KubeStash uses one CronJob per session, autostash
+ * holds the schedules itself).
+ *
+ * One timer for the earliest slot of all sessions (a min-heap of due times): between slots nothing
+ * runs, however many configurations there are. A due slot queues its configuration; the reconcile
+ * decides per session (slotDecision: catch-up after downtime, startingDeadlineSeconds; pause and
+ * suspend; concurrencyPolicy) and creates the BackupSession under a name derived from the slot, so
+ * a slot yields at most one session even when two leaders overlap (AlreadyExists = done). It writes
+ * `status.sessions[]` (nextSchedule, SchedulerEnsured, InitialBackupTriggered) and nothing else.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { Registry } from 'prom-client';
+import type { BackupConfiguration, BackupSession, Session, SessionStatus } from '../../api/core.js';
+import { INVOKER_KIND_LABEL, INVOKER_NAME_LABEL, SESSION_NAME_LABEL } from '../../domain/execution/labels.js';
+import { generateBackupSessionName } from '../../domain/naming.js';
+import {
+  buildBackupSession,
+  buildSessionStatuses,
+  concurrencyDecision,
+  effectiveConcurrencyPolicy,
+  findCondition,
+  formatTimestamp,
+  isTerminalSessionPhase,
+  parseSchedule,
+  SchedulerConditions,
+  sessionStatusesEqual,
+  slotDecision,
+  type SessionScheduleState,
+} from '../../domain/schedule/index.js';
+import { isAlreadyExists, isConflict, isNotFound, type ResourceInfo } from '../../kube/client.js';
+import type { Controller, ControllerContext } from '../manager.js';
+import { createWorkQueue, type WorkQueue } from '../work-queue.js';
+import { schedulerMetrics } from './metrics.js';
+import { SlotHeap } from './slot-heap.js';
+
+/** A pending timer; cancel() is safe after it fired. */
+export interface SchedulerTimer {
+  cancel(): void;
+}
+
+export interface SchedulerControllerOptions {
+  /** The wall clock (slots are wall-clock instants). Default `() => new Date()`. */
+  now?: () => Date;
+  /** Calls `callback` after `delayMs`. Default setTimeout. Tests pass a fake clock's. */
+  setTimer?: (callback: () => void, delayMs: number) => SchedulerTimer;
+  /** Where `autostash_schedule_missed_total` and `autostash_schedule_delay_seconds` go. Default a private registry. */
+  registry?: Registry;
+  /** Create one BackupSession per session as soon as a configuration is first seen (KubeStash does). Default true. */
+  initialBackup?: boolean;
+  /** Configurations reconciled at once (each mostly waits on the API server). Default 16. */
+  concurrency?: number;
+}
+
+/** The scheduler as the manager runs it, plus what tests and benchmarks wait on. */
+export interface SchedulerController extends Controller {
+  /** Resolves when no configuration is queued or being reconciled in the current term (timers may be pending). */
+  whenIdle(): Promise<void>;
+  /** Sessions holding a slot in the current term. */
+  scheduledCount(): number;
+}
+
+export const BACKUP_CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
+export const BACKUP_SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession' };
+const BACKUP_CONFIGURATION_RESOURCE: ResourceInfo = { plural: 'backupconfigurations', namespaced: true };
+const BACKUP_SESSION_RESOURCE: ResourceInfo = { plural: 'backupsessions', namespaced: true };
+/** BackupSessions by `<namespace>/<configuration>/<session>` (KubeStash's invoker and session labels). */
+const BY_CONFIGURATION_SESSION = 'autostash.dev/configuration-session';
+/** setTimeout's longest delay; a later slot is reached in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const STATUS_WRITE_ATTEMPTS = 5;
+
+const defaultSetTimer = (callback: () => void, delayMs: number): SchedulerTimer => {
+  const handle = setTimeout(callback, delayMs);
+  return { cancel: () => clearTimeout(handle) };
+};
+
+const sessionIndexKey = (namespace: string, configuration: string, session: string): string => `${namespace}/${configuration}/${session}`;
+
+const sessionsOfConfiguration = (session: BackupSession): readonly string[] => {
+  const labels = session.metadata?.labels;
+  if (labels?.[INVOKER_KIND_LABEL] !== 'BackupConfiguration') return [];
+  const configuration = labels[INVOKER_NAME_LABEL];
+  const sessionName = labels[SESSION_NAME_LABEL];
+  return configuration && sessionName !== undefined ? [sessionIndexKey(session.metadata?.namespace ?? '', configuration, sessionName)] : [];
+};
+
+/** What the scheduler remembers of a session during a term. */
+interface SessionState {
+  /** The schedule text the due time was computed from. */
+  text: string;
+  /** The slot planned next (epoch ms); undefined while paused or suspended. */
+  due?: number;
+}
+
+interface ConfigurationState {
+  uid: string;
+  sessions: Map<string, SessionState>;
+  /** Sessions whose initial BackupSession exists (the condition may not have reached the cache yet). */
+  initialDone: Set<string>;
+}
+
+/** The scheduler controller; create it once per process and give it to the manager. */
+export function schedulerController(options: SchedulerControllerOptions = {}): SchedulerController {
+  const clock = options.now ?? (() => new Date());
+  const setTimer = options.setTimer ?? defaultSetTimer;
+  const initialBackup = options.initialBackup ?? true;
+  const metrics = schedulerMetrics(options.registry ?? new Registry());
+  let term: { queue: WorkQueue; heap: SlotHeap } | undefined;
+
+  async function start(context: ControllerContext): Promise<void> {
+    const { client, informers, recorder, signal, logger } = context;
+    client.registerResource(BACKUP_CONFIGURATION_TYPE, BACKUP_CONFIGURATION_RESOURCE);
+    client.registerResource(BACKUP_SESSION_TYPE, BACKUP_SESSION_RESOURCE);
+    const configurations = informers.informerFor<BackupConfiguration>(BACKUP_CONFIGURATION_TYPE, { resource: BACKUP_CONFIGURATION_RESOURCE });
+    const backupSessions = informers.informerFor<BackupSession>(BACKUP_SESSION_TYPE, { resource: BACKUP_SESSION_RESOURCE });
+    backupSessions.addIndex(BY_CONFIGURATION_SESSION, sessionsOfConfiguration);
+
+    const heap = new SlotHeap();
+    const states = new Map<string, ConfigurationState>();
+    const queue = createWorkQueue((key) => reconcile(key), { name: 'scheduler', concurrency: options.concurrency ?? 16, logger });
+    term = { queue, heap };
+    let timer: SchedulerTimer | undefined;
+    let timerDue: number | undefined;
+
+    /** Keeps the one timer on the earliest due slot. */
+    const arm = (): void => {
+      if (signal.aborted) return;
+      const top = heap.peek();
+      if (top === timerDue && timer !== undefined) return;
+      timer?.cancel();
+      timer = undefined;
+      timerDue = top;
+      if (top === undefined) return;
+      timer = setTimer(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, top - clock().getTime())));
+    };
+    const onTimer = (): void => {
+      timer = undefined;
+      timerDue = undefined;
+      for (const key of heap.popDue(clock().getTime())) queue.add(configurationKeyOf(key));
+      arm();
+    };
+
+    const forget = (configurationKey: string): void => {
+      const state = states.get(configurationKey);
+      if (state === undefined) return;
+      for (const session of state.sessions.keys()) heap.remove(heapKey(configurationKey, session));
+      states.delete(configurationKey);
+    };
+
+    async function reconcile(configurationKey: string): Promise<void> {
+      const [namespace = '', name = ''] = configurationKey.split('/');
+      const configuration = configurations.get(namespace, name);
+      if (configuration === undefined || configuration.metadata?.deletionTimestamp !== undefined) {
+        forget(configurationKey);
+        arm();
+        return;
+      }
+      const uid = configuration.metadata?.uid ?? '';
+      let state = states.get(configurationKey);
+      if (state === undefined || state.uid !== uid) {
+        forget(configurationKey);
+        state = { uid, sessions: new Map(), initialDone: new Set() };
+        states.set(configurationKey, state);
+      }
+      const spec = configuration.spec ?? {};
+      const stored = configuration.status?.sessions;
+      const now = clock();
+      const results: SessionScheduleState[] = [];
+      const seen = new Set<string>();
+      try {
+        for (const [index, session] of (spec.sessions ?? []).entries()) {
+          const sessionName = session.name ?? '';
+          seen.add(sessionName);
+          results.push(await scheduleSession(configuration, state, session, index, stored?.find((entry) => entry.name === sessionName), now));
+        }
+      } finally {
+        for (const sessionName of [...state.sessions.keys()]) {
+          if (seen.has(sessionName)) continue;
+          state.sessions.delete(sessionName);
+          heap.remove(heapKey(configurationKey, sessionName));
+        }
+        arm();
+      }
+      await writeStatus(configuration, results, now);
+    }
+
+    /** One session of a configuration: run what is due, plan the next slot, report its state. */
+    async function scheduleSession(
+      configuration: BackupConfiguration,
+      state: ConfigurationState,
+      session: Session,
+      index: number,
+      stored: SessionStatus | undefined,
+      now: Date,
+    ): Promise<SessionScheduleState> {
+      const namespace = configuration.metadata?.namespace ?? '';
+      const name = configuration.metadata?.name ?? '';
+      const sessionName = session.name ?? '';
+      const key = heapKey(`${namespace}/${name}`, sessionName);
+      const text = session.scheduler?.schedule ?? '';
+      const parsed = parseSchedule(text, `spec.sessions[${index}].scheduler.schedule`);
+      if (!parsed.ok) {
+        state.sessions.delete(sessionName);
+        heap.remove(key);
+        return { name: sessionName, scheduleError: `${parsed.error.path}: ${parsed.error.message}` };
+      }
+      const paused = configuration.spec?.paused === true;
+      if (paused || session.scheduler?.suspend === true) {
+        // Slots pass unnoticed while paused: resuming starts from the next slot, nothing is "missed".
+        state.sessions.set(sessionName, { text });
+        heap.remove(key);
+        return { name: sessionName, note: paused ? 'the BackupConfiguration is paused: no BackupSessions are created' : 'the session scheduler is suspended: no BackupSessions are created' };
+      }
+
+      const known = state.sessions.get(sessionName);
+      let lastScheduled: Date | undefined;
+      if (known !== undefined) {
+        // Same schedule: the planned slot. Changed schedule or just resumed: start afresh.
+        if (known.text === text && known.due !== undefined) lastScheduled = new Date(known.due);
+      } else if (stored?.nextSchedule !== undefined) {
+        // First sight in this term (start, leader change): the slot the last leader planned.
+        const storedTime = Date.parse(stored.nextSchedule);
+        if (!Number.isNaN(storedTime)) lastScheduled = new Date(storedTime);
+      }
+      const decision = slotDecision({
+        schedule: parsed.schedule,
+        ...(lastScheduled !== undefined ? { lastScheduled } : {}),
+        now,
+        ...(session.scheduler?.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: session.scheduler.startingDeadlineSeconds } : {}),
+      });
+      if (decision.run !== undefined) await runSlot(configuration, session, decision.run);
+      if (decision.missed > 0) {
+        const count = `${decision.missed}${decision.missedCountCapped ? ' or more' : ''}`;
+        metrics.missed.inc({ namespace, configuration: name, session: sessionName }, decision.missed);
+        recorder.warning(
+          configuration,
+          'MissedSchedule',
+          `session ${sessionName}: ${count} scheduled slot(s) since ${formatTimestamp(lastScheduled as Date)} were not run` +
+            (decision.run !== undefined ? `; running the latest, ${formatTimestamp(decision.run)}, now` : `; the latest is past startingDeadlineSeconds (${session.scheduler?.startingDeadlineSeconds}s)`),
+        );
+        logger.warn({ configuration: `${namespace}/${name}`, session: sessionName, missed: decision.missed, ran: decision.run !== undefined }, 'scheduled slots missed');
+      }
+      state.sessions.set(sessionName, { text, due: decision.next.getTime() });
+      heap.set(key, decision.next.getTime());
+
+      let initialBackupTriggered: SessionScheduleState['initialBackupTriggered'];
+      if (initialBackup && findCondition(stored?.conditions, SchedulerConditions.InitialBackupTriggered)?.status !== 'True') {
+        const created = state.initialDone.has(sessionName) ? undefined : await createInitial(configuration, session);
+        state.initialDone.add(sessionName);
+        initialBackupTriggered = { message: created !== undefined ? `created BackupSession ${created}` : 'the initial BackupSession exists' };
+      }
+      return { name: sessionName, nextSchedule: decision.next, ...(initialBackupTriggered !== undefined ? { initialBackupTriggered } : {}) };
+    }
+
+    /** Creates the BackupSession of `slot` unless it exists or concurrencyPolicy says otherwise. */
+    async function runSlot(configuration: BackupConfiguration, session: Session, slot: Date): Promise<void> {
+      const namespace = configuration.metadata?.namespace ?? '';
+      const name = configuration.metadata?.name ?? '';
+      const sessionName = session.name ?? '';
+      const sessionObjectName = generateBackupSessionName(name, sessionName, slot.getTime() / 1000);
+      const where = { configuration: `${namespace}/${name}`, session: sessionName, slot: formatTimestamp(slot) };
+      if (backupSessions.get(namespace, sessionObjectName) !== undefined) return;
+      const running = backupSessions
+        .byIndex(BY_CONFIGURATION_SESSION, sessionIndexKey(namespace, name, sessionName))
+        .filter((other) => other.metadata?.name !== sessionObjectName && !isTerminalSessionPhase(other.status?.phase))
+        .map((other) => other.metadata?.name as string)
+        .sort();
+      const policy = session.scheduler?.concurrencyPolicy;
+      const decision = concurrencyDecision(policy, running);
+      if (decision.action === 'skip') {
+        recorder.warning(configuration, 'ScheduleSkipped', `session ${sessionName}: slot ${where.slot} skipped because BackupSession ${decision.running.join(', ')} is still running (concurrencyPolicy ${effectiveConcurrencyPolicy(policy)})`);
+        logger.info({ ...where, running: decision.running }, 'scheduled slot skipped: a backup is still running');
+        return;
+      }
+      if (decision.action === 'replace') {
+        for (const victim of decision.delete) {
+          try {
+            await client.delete({ ...BACKUP_SESSION_TYPE, namespace, name: victim }, { propagationPolicy: 'Foreground' });
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+          }
+        }
+        recorder.normal(configuration, 'BackupSessionReplaced', `session ${sessionName}: deleted running BackupSession ${decision.delete.join(', ')} for slot ${where.slot} (concurrencyPolicy Replace)`);
+      }
+      const created = await createSession(
+        buildBackupSession({ configuration, session, name: sessionObjectName, triggeredBy: 'scheduler', scheduledAt: slot, retryLeft: session.retryConfig?.maxRetry ?? 0 }),
+      );
+      if (!created) return;
+      metrics.delay.observe(Math.max(0, clock().getTime() - slot.getTime()) / 1000);
+      logger.info({ ...where, backupSession: sessionObjectName }, 'scheduled backup session created');
+    }
+
+    /**
+     * The initial BackupSession of a session. Its name comes from the configuration's creation time,
+     * so a retry (status write lost, leader change) finds it (AlreadyExists) instead of making another.
+     */
+    async function createInitial(configuration: BackupConfiguration, session: Session): Promise<string | undefined> {
+      const created = Date.parse(configuration.metadata?.creationTimestamp ?? '');
+      const seconds = Number.isNaN(created) ? clock().getTime() / 1000 : created / 1000;
+      const name = generateBackupSessionName(configuration.metadata?.name ?? '', session.name ?? '', seconds);
+      const made = await createSession(buildBackupSession({ configuration, session, name, triggeredBy: 'initial', retryLeft: session.retryConfig?.maxRetry ?? 0 }));
+      if (made) {
+        recorder.normal(configuration, 'InitialBackupTriggered', `session ${session.name ?? ''}: created BackupSession ${name}`);
+        logger.info({ configuration: `${configuration.metadata?.namespace}/${configuration.metadata?.name}`, session: session.name, backupSession: name }, 'initial backup session created');
+      }
+      return made ? name : undefined;
+    }
+
+    /** Creates; false when it already exists (another leader, or an earlier attempt, made it). */
+    async function createSession(object: BackupSession): Promise<boolean> {
+      try {
+        await client.create(object);
+        return true;
+      } catch (error) {
+        if (isAlreadyExists(error)) return false;
+        throw error;
+      }
+    }
+
+    /** Writes status.sessions when it changed: read-modify-write of that field only, retried on 409. */
+    async function writeStatus(configuration: BackupConfiguration, results: readonly SessionScheduleState[], now: Date): Promise<void> {
+      let current = configuration;
+      for (let attempt = 1; ; attempt++) {
+        const sessions = buildSessionStatuses(current.status?.sessions, results, now);
+        if (sessionStatusesEqual(current.status?.sessions, sessions)) return;
+        try {
+          await client.updateStatus({ ...current, status: { ...current.status, sessions } });
+          return;
+        } catch (error) {
+          if (isNotFound(error)) return;
+          if (!isConflict(error) || attempt >= STATUS_WRITE_ATTEMPTS) throw error;
+        }
+        const fresh = await client.find<BackupConfiguration>({ ...BACKUP_CONFIGURATION_TYPE, namespace: current.metadata?.namespace, name: current.metadata?.name as string });
+        if (fresh === undefined || fresh.metadata?.uid !== configuration.metadata?.uid) return;
+        current = fresh;
+      }
+    }
+
+    const enqueue = (object: BackupConfiguration): void => queue.add(`${object.metadata?.namespace}/${object.metadata?.name}`);
+    const unsubscribe: Array<() => void> = [];
+    try {
+      await Promise.race([
+        Promise.all([configurations.whenSynced(), backupSessions.whenSynced()]),
+        new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+      ]);
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+    if (!signal.aborted) {
+      // Our own status writes are updates too: only the spec (and deletion) changes the schedules.
+      unsubscribe.push(
+        configurations.addEventHandler({
+          add: enqueue,
+          update: (previous, object) => {
+            if (!isDeepStrictEqual(previous.spec, object.spec) || previous.metadata?.uid !== object.metadata?.uid || previous.metadata?.deletionTimestamp !== object.metadata?.deletionTimestamp) enqueue(object);
+          },
+          delete: enqueue,
+        }),
+      );
+      logger.info({ configurations: configurations.list().length }, 'scheduler started');
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+    for (const off of unsubscribe) off();
+    timer?.cancel();
+    timer = undefined;
+    await queue.shutdown();
+    if (term?.queue === queue) term = undefined;
+  }
+
+  return {
+    name: 'scheduler',
+    start,
+    whenIdle: () => term?.queue.whenIdle() ?? Promise.resolve(),
+    scheduledCount: () => term?.heap.size ?? 0,
+  };
+}
+
+const heapKey = (configurationKey: string, session: string): string => `${configurationKey}/${session}`;
+/** `<namespace>/<name>/<session>` → `<namespace>/<name>` (names and namespaces hold no slash). */
+const configurationKeyOf = (key: string): string => key.slice(0, key.indexOf('/', key.indexOf('/') + 1));
+
