@@ -113,6 +113,8 @@ const BLUEPRINTS = '/apis/core.kubestash.com/v1alpha1/backupblueprints';
 const CONFIGURATIONS = '/apis/core.kubestash.com/v1alpha1/backupconfigurations';
 const POLICIES = '/apis/policy.autostash.dev/v1alpha1/backuppolicies';
 const NAMESPACES = '/api/v1/namespaces';
+const ADDONS = '/apis/addons.kubestash.com/v1alpha1/addons';
+const FUNCTIONS = '/apis/addons.kubestash.com/v1alpha1/functions';
 
 const storage = (namespace: string, name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'storage.kubestash.com/v1alpha1',
@@ -146,6 +148,8 @@ t.test('the view answers from the caches and follows watch events', async (t) =>
   api.serve(BLUEPRINTS);
   api.serve(CONFIGURATIONS);
   api.serve(POLICIES, [{ metadata: { name: 'production' }, spec: { rules: { requireBackup: { action: 'Deny' } } } }]);
+  api.serve(ADDONS, [{ metadata: { name: 'workload-addon' }, spec: {} }]);
+  api.serve(FUNCTIONS);
   api.serve(NAMESPACES, [{ metadata: { name: 'team-a', labels: { team: 'a' }, creationTimestamp: '2024-01-01T00:00:00Z' } }]);
 
   const { logger, lines } = memoryLogger();
@@ -163,6 +167,7 @@ t.test('the view answers from the caches and follows watch events', async (t) =>
   t.match(view.get('RetentionPolicy', 'stash', 'keep-1mo'), { apiVersion: 'storage.kubestash.com/v1alpha1', kind: 'RetentionPolicy' }, 'list items get apiVersion and kind');
   t.same(view.list('Repository'), []);
   t.same(view.list('BackupPolicy').map((o) => o.metadata?.name), ['production'], 'cluster-scoped BackupPolicies, listed without a namespace');
+  t.same(view.list('Addon').map((o) => o.metadata?.name), ['workload-addon'], 'cluster-scoped Addons, listed without a namespace');
   t.match(view.namespace('team-a'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { team: 'a' } } });
   t.type(view.namespace('team-a')?.metadata.creationTimestamp, 'string', 'namespaces are plain JSON, like watch events');
   t.equal(view.namespace('team-b'), undefined);
@@ -207,6 +212,8 @@ t.test('a kind the API server does not serve stays empty, is warned about once, 
   api.serve(BLUEPRINTS);
   api.serve(CONFIGURATIONS);
   api.serve(POLICIES);
+  api.serve(ADDONS);
+  api.serve(FUNCTIONS);
   api.serve(NAMESPACES);
   // No RetentionPolicy collection: its CRD is "not installed".
   const { logger, lines } = memoryLogger();
