@@ -1,0 +1,46 @@
+import type { Registry } from 'prom-client';
+import type { Controller } from '../manager.js';
+import { startBackupSessionController } from './backup-session-controller.js';
+import { planBackup } from './execution-planner.js';
+import { createBackupSessionMetrics } from './metrics.js';
+import { planRetention } from './retention-plan.js';
+
+export interface BackupSessionControllerFactoryOptions {
+  /** The image of the executor Jobs (autostash itself). */
+  image: string;
+  /** ServiceAccount of the backup and retention Jobs (when the addon's jobTemplate names none). */
+  serviceAccountName?: string;
+  /** Where the backup metrics are registered (serve passes the webhook app's). Default: a registry of its own. */
+  registry?: Registry;
+  /** The clock (tests pass a fake). Default: the system clock. */
+  now?: () => Date;
+  /** How long a session waits for its Repositories, BackupStorages and encryption Secrets. Default 5 min. */
+  prerequisitesTimeoutMs?: number;
+}
+
+/**
+ * The BackupSession controller as the manager runs it: one instance per leadership term. The
+ * metrics are registered once (here), so a new term keeps counting on the same series.
+ */
+export function backupSessionController(options: BackupSessionControllerFactoryOptions): Controller {
+  const metrics = createBackupSessionMetrics(options.registry);
+  return {
+    name: 'backup-session',
+    async start(context) {
+      const running = startBackupSessionController({
+        client: context.client,
+        informers: context.informers,
+        recorder: context.recorder,
+        metrics,
+        planner: { planBackup, planRetention },
+        logger: context.logger,
+        image: options.image,
+        ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
+        ...(options.now === undefined ? {} : { now: options.now }),
+        ...(options.prerequisitesTimeoutMs === undefined ? {} : { prerequisitesTimeoutMs: options.prerequisitesTimeoutMs }),
+      });
+      await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await running.stop();
+    },
+  };
+}
