@@ -137,3 +137,30 @@ t.test('prerequisites that do not come fail the session after the bound; a faile
   t.equal(lastFailed.status?.nextRetry, undefined, 'no retries left: no retry');
   t.ok(BS_TYPE);
 });
+
+t.test('the manager-facing factory runs the controller until its term ends', async (t) => {
+  const h = await startHarness(t);
+  const { createSharedInformers } = await import('../../../src/controllers/informer.js');
+  const { createEventRecorder } = await import('../../../src/controllers/event-recorder.js');
+  const { backupSessionController } = await import('../../../src/controllers/session/controller.js');
+  const { silentLogger } = await import('../../helpers/control-plane.js');
+  const { Registry } = await import('prom-client');
+  const logger = silentLogger();
+  const informers = createSharedInformers(h.client, { logger });
+  const recorder = createEventRecorder({ client: h.client, logger });
+  const registry = new Registry();
+  const controller = backupSessionController({ image: 'autostash:test', serviceAccountName: 'backup', registry, now: () => new Date(), prerequisitesTimeoutMs: 1000 });
+  t.equal(controller.name, 'backup-session');
+  const abort = new AbortController();
+  informers.start();
+  const running = controller.start({ client: h.client, informers, recorder, signal: abort.signal, logger });
+  t.teardown(() => informers.stop());
+  await h.client.create(configuration({ paused: true }));
+  await h.client.create(backupSession('via-factory-1'));
+  await h.phase('via-factory-1', 'Skipped');
+  t.match(await registry.metrics(), /autostash_backup_sessions_total\{phase="Skipped"\} 1/);
+  abort.abort();
+  await running;
+  await recorder.flush();
+  t.pass('start() settled after the signal');
+});
