@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import type { ExecutionPlanner } from '../../../src/controllers/session/plan.js';
 import { eventually } from '../../helpers/control-plane.js';
-import { backupSession, BC_TYPE, BS_TYPE, conditionOf, configuration, NS, startHarness } from './harness.js';
+import { backupSession, BC_TYPE, BS_TYPE, conditionOf, configuration, NS, startHarness } from '../../helpers/session-harness.js';
 
 /** These scenarios end before Jobs are planned; a plan asked for is a failure of the test. */
 const unreachable = (t: Test): ExecutionPlanner => ({

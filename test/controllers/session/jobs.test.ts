@@ -14,7 +14,7 @@ import { planRetention } from '../../../src/controllers/session/retention-plan.j
 import { autostashAddons } from '../../../src/domain/execution/addons-catalog.js';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
 import { eventually } from '../../helpers/control-plane.js';
-import { backupSession, conditionOf, configuration, NS, repository, REPOSITORY, SNAPSHOT, startHarness, type Harness } from './harness.js';
+import { backupSession, conditionOf, configuration, NS, repository, REPOSITORY, SNAPSHOT, startHarness, type Harness } from '../../helpers/session-harness.js';
 
 /** Installs autostash's Addons and Functions, with each backup Function running `script` (component name in $1). */
 async function installAddons(h: Harness, script: string): Promise<void> {

@@ -5,14 +5,14 @@
  */
 import type { Test } from 'tap';
 import { Registry } from 'prom-client';
-import { createSharedInformers } from '../../../src/controllers/informer.js';
-import { createEventRecorder } from '../../../src/controllers/event-recorder.js';
-import { startBackupSessionController, type BackupSessionControllerOptions } from '../../../src/controllers/session/backup-session-controller.js';
-import { createBackupSessionMetrics } from '../../../src/controllers/session/metrics.js';
-import type { BackupConfiguration, BackupSession, Snapshot } from '../../../src/api/index.js';
-import type { KubeObject } from '../../../src/domain/kube-object.js';
-import { createKubeClient, type KubeClient } from '../../../src/kube/client.js';
-import { eventually, silentLogger, startTestControlPlane } from '../../helpers/control-plane.js';
+import { createSharedInformers } from '../../src/controllers/informer.js';
+import { createEventRecorder } from '../../src/controllers/event-recorder.js';
+import { startBackupSessionController, type BackupSessionControllerOptions } from '../../src/controllers/session/backup-session-controller.js';
+import { createBackupSessionMetrics } from '../../src/controllers/session/metrics.js';
+import type { BackupConfiguration, BackupSession, Snapshot } from '../../src/api/index.js';
+import type { KubeObject } from '../../src/domain/kube-object.js';
+import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { eventually, silentLogger, startTestControlPlane } from './control-plane.js';
 
 export const NS = 'demo';
 export const BC_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
