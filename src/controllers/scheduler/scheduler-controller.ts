@@ -27,6 +27,8 @@ import {
   SchedulerConditions,
   sessionStatusesEqual,
   slotDecision,
+  type ParseScheduleResult,
+  type Schedule,
   type SessionScheduleState,
 } from '../../domain/schedule/index.js';
 import { isAlreadyExists, isConflict, isNotFound, type ResourceInfo } from '../../kube/client.js';
@@ -88,8 +90,9 @@ const sessionsOfConfiguration = (session: BackupSession): readonly string[] => {
 
 /** What the scheduler remembers of a session during a term. */
 interface SessionState {
-  /** The schedule text the due time was computed from. */
+  /** The schedule text the due time was computed from, and its parse (kept: parsing costs). */
   text: string;
+  schedule: Schedule;
   /** The slot planned next (epoch ms); undefined while paused or suspended. */
   due?: number;
 }
@@ -200,7 +203,8 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
       const sessionName = session.name ?? '';
       const key = heapKey(`${namespace}/${name}`, sessionName);
       const text = session.scheduler?.schedule ?? '';
-      const parsed = parseSchedule(text, `spec.sessions[${index}].scheduler.schedule`);
+      const known = state.sessions.get(sessionName);
+      const parsed: ParseScheduleResult = known?.text === text ? { ok: true, schedule: known.schedule } : parseSchedule(text, `spec.sessions[${index}].scheduler.schedule`);
       if (!parsed.ok) {
         state.sessions.delete(sessionName);
         heap.remove(key);
@@ -209,12 +213,11 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
       const paused = configuration.spec?.paused === true;
       if (paused || session.scheduler?.suspend === true) {
         // Slots pass unnoticed while paused: resuming starts from the next slot, nothing is "missed".
-        state.sessions.set(sessionName, { text });
+        state.sessions.set(sessionName, { text, schedule: parsed.schedule });
         heap.remove(key);
         return { name: sessionName, note: paused ? 'the BackupConfiguration is paused: no BackupSessions are created' : 'the session scheduler is suspended: no BackupSessions are created' };
       }
 
-      const known = state.sessions.get(sessionName);
       let lastScheduled: Date | undefined;
       if (known !== undefined) {
         // Same schedule: the planned slot. Changed schedule or just resumed: start afresh.
@@ -242,7 +245,7 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
         );
         logger.warn({ configuration: `${namespace}/${name}`, session: sessionName, missed: decision.missed, ran: decision.run !== undefined }, 'scheduled slots missed');
       }
-      state.sessions.set(sessionName, { text, due: decision.next.getTime() });
+      state.sessions.set(sessionName, { text, schedule: parsed.schedule, due: decision.next.getTime() });
       heap.set(key, decision.next.getTime());
 
       let initialBackupTriggered: SessionScheduleState['initialBackupTriggered'];

@@ -3,7 +3,7 @@
  * five-field cron, the robfig/Kubernetes macros, and an optional `CRON_TZ=<zone>` / `TZ=<zone>`
  * prefix (IANA zone; UTC without one). Pure: time is always an argument.
  */
-import { CronExpressionParser } from 'cron-parser';
+import { CronExpressionParser, type CronExpression } from 'cron-parser';
 import { ErrorCodes, type FieldError } from '../errors.js';
 
 /** A parsed schedule: the cron expression (macros expanded) and the zone it is read in. */
@@ -83,13 +83,31 @@ export function parseSchedule(text: string, path: string = DEFAULT_PATH): ParseS
   return { ok: true, schedule: { text, expression, timeZone } };
 }
 
+/**
+ * One parsed cron iterator per Schedule, moved with reset(): parsing again for every question costs
+ * twice as much, and the scheduler asks a few questions per slot for each of thousands of schedules.
+ * Deterministic (a cache of a pure computation), so the functions below stay pure.
+ */
+const iterators = new WeakMap<Schedule, CronExpression>();
+
+function iteratorAt(schedule: Schedule, currentDate: Date): CronExpression {
+  let iterator = iterators.get(schedule);
+  if (iterator === undefined) {
+    iterator = CronExpressionParser.parse(schedule.expression, { tz: schedule.timeZone, currentDate });
+    iterators.set(schedule, iterator);
+  } else {
+    iterator.reset(currentDate);
+  }
+  return iterator;
+}
+
 /** The first run of `schedule` strictly after `after`. */
 export function nextSlot(schedule: Schedule, after: Date): Date {
-  return CronExpressionParser.parse(schedule.expression, { tz: schedule.timeZone, currentDate: after }).next().toDate();
+  return iteratorAt(schedule, after).next().toDate();
 }
 
 /** The last run of `schedule` at or before `atOrBefore`. */
 export function previousSlot(schedule: Schedule, atOrBefore: Date): Date {
   // Runs fall on whole seconds; prev() is strictly before its start, so start just past the instant.
-  return CronExpressionParser.parse(schedule.expression, { tz: schedule.timeZone, currentDate: new Date(atOrBefore.getTime() + 1) }).prev().toDate();
+  return iteratorAt(schedule, new Date(atOrBefore.getTime() + 1)).prev().toDate();
 }

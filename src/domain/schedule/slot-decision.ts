@@ -49,23 +49,26 @@ function firstSlotAtOrAfter(schedule: Schedule, instant: Date): Date {
  */
 export function slotDecision(input: SlotDecisionInput): SlotDecision {
   const { schedule, lastScheduled, now, startingDeadlineSeconds } = input;
-  const next = nextSlot(schedule, now);
-  if (lastScheduled === undefined || lastScheduled.getTime() > now.getTime()) return { missed: 0, missedCountCapped: false, next };
-  // Walk forward with nextSlot from the run before: cron-parser's next() moves a run that falls in a
-  // spring-forward gap (02:30 → 03:30) only when it starts before the gap, and prev() never does.
+  if (lastScheduled === undefined || lastScheduled.getTime() > now.getTime()) return { missed: 0, missedCountCapped: false, next: nextSlot(schedule, now) };
+  // Walk forward with nextSlot: cron-parser's next() moves a run that falls in a spring-forward gap
+  // (02:30 → 03:30) only when it starts before the gap, and prev() never does. The common case (the
+  // timer of a planned slot) costs two steps: the planned slot itself, then the next one.
+  let slot = nextSlot(schedule, new Date(lastScheduled.getTime() - 1));
+  if (slot.getTime() !== lastScheduled.getTime()) slot = firstSlotAtOrAfter(schedule, lastScheduled);
   let due = 0;
   let latest: Date | undefined;
-  let slot = firstSlotAtOrAfter(schedule, lastScheduled);
   for (; slot.getTime() <= now.getTime() && due < MISSED_COUNT_LIMIT; slot = nextSlot(schedule, slot)) {
     due += 1;
     latest = slot;
   }
-  if (latest === undefined) return { missed: 0, missedCountCapped: false, next };
+  // `slot` is now the first run after the last one counted.
+  if (latest === undefined) return { missed: 0, missedCountCapped: false, next: slot };
   const capped = slot.getTime() <= now.getTime();
   if (capped) {
     // A long outage of a frequent schedule: stop counting and find the latest run near now.
     for (slot = firstSlotAtOrAfter(schedule, previousSlot(schedule, now)); slot.getTime() <= now.getTime(); slot = nextSlot(schedule, slot)) latest = slot;
   }
+  const next = slot;
   const late = startingDeadlineSeconds !== undefined && now.getTime() - latest.getTime() > startingDeadlineSeconds * 1000;
   if (late) return { missed: due, missedCountCapped: capped, next };
   return { run: latest, missed: due - 1, missedCountCapped: capped, next };
