@@ -8,6 +8,8 @@ export interface ResticOptions {
   /** Extra environment for restic (backend credentials such as AWS_ACCESS_KEY_ID); values are redacted from errors. */
   env?: Record<string, string>;
   cacheDir?: string;
+  /** Global restic flags with no environment variable (`--insecure-tls`, `--option=…`), from resticTarget. */
+  globalArgs?: string[];
   /** The restic executable; default `restic` from PATH. */
   binary?: string;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
@@ -51,6 +53,8 @@ export interface BackupOptions {
   /** Called on restic status lines, at most once per 500 ms. */
   onProgress?: (progress: BackupProgress) => void;
   signal?: AbortSignal;
+  /** Working directory of restic: back up `.` from here so the snapshot tree is relative to it. */
+  cwd?: string;
 }
 
 export interface BackupResult {
@@ -73,13 +77,31 @@ export interface SnapshotInfo {
   tags: string[];
 }
 
+/** A lock file of the repository, as `restic cat lock` shows it. */
+export interface ResticLock {
+  id: string;
+  /** When the lock was created or last refreshed (RFC 3339). */
+  time: string;
+  hostname: string;
+  pid: number;
+  exclusive: boolean;
+}
+
 export interface Restic {
   init(): Promise<{ created: boolean }>;
   backup(paths: string[], opts: BackupOptions): Promise<BackupResult>;
   snapshots(filter?: { host?: string; tags?: string[] }): Promise<SnapshotInfo[]>;
-  restore(snapshotId: string, target: string, opts?: { include?: string[]; signal?: AbortSignal }): Promise<void>;
+  restore(snapshotId: string, target: string, opts?: { include?: string[]; exclude?: string[]; signal?: AbortSignal }): Promise<void>;
+  /** Forgets the given snapshots; ids restic does not have are ignored (restic prints "Ignoring" and exits 0). */
   forget(snapshotIds: string[], opts?: { prune?: boolean }): Promise<void>;
+  /** Removes data no snapshot references any more. */
+  prune(): Promise<void>;
+  /** Removes the locks restic itself considers stale (dead PID on this host, or not refreshed for 30 min). */
   unlockStale(): Promise<void>;
+  /** Removes every lock, live or not: only for callers that proved no other process uses the repository. */
+  unlockAll(): Promise<void>;
+  /** The repository's current locks (read without taking a lock). */
+  listLocks(): Promise<ResticLock[]>;
   check(): Promise<{ ok: boolean }>;
 }
 
@@ -141,6 +163,7 @@ interface RunOptions {
   okExitCodes?: number[];
   /** Classify-and-throw is skipped; the caller inspects the result. */
   noThrow?: boolean;
+  cwd?: string | undefined;
 }
 
 /**
@@ -156,7 +179,7 @@ export function createRestic(options: ResticOptions): Restic {
     for (const secret of secrets) out = out.split(secret).join(REDACTED);
     return out;
   };
-  const globalArgs = options.cacheDir !== undefined ? ['--cache-dir', options.cacheDir] : [];
+  const globalArgs = [...(options.cacheDir !== undefined ? ['--cache-dir', options.cacheDir] : []), ...(options.globalArgs ?? [])];
 
   function childEnv(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {};
@@ -175,7 +198,7 @@ export function createRestic(options: ResticOptions): Restic {
     const started = Date.now();
     log.debug({ command, args: fullArgs.map(redact) }, 'restic started');
     return new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(binary, fullArgs, { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(binary, fullArgs, { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...(runOptions.cwd !== undefined ? { cwd: runOptions.cwd } : {}) });
       const stdoutLines: string[] = [];
       let stdoutRest = '';
       // Keep the password's length extra so that an occurrence straddling the cut is still redacted whole.
@@ -279,6 +302,7 @@ export function createRestic(options: ResticOptions): Restic {
       let summary: Record<string, unknown> | undefined;
       const result = await run('backup', args, {
         signal: opts.signal,
+        cwd: opts.cwd,
         okExitCodes: [0, 3],
         onJsonLine: (line) => {
           if (line.message_type === 'summary') summary = line;
@@ -324,6 +348,7 @@ export function createRestic(options: ResticOptions): Restic {
     async restore(snapshotId, target, opts = {}) {
       const args = ['--target', target];
       for (const pattern of opts.include ?? []) args.push('--include', pattern);
+      for (const pattern of opts.exclude ?? []) args.push('--exclude', pattern);
       args.push(snapshotId);
       await run('restore', args, { signal: opts.signal });
     },
@@ -335,8 +360,36 @@ export function createRestic(options: ResticOptions): Restic {
       log.info({ snapshotIds, prune: opts.prune === true }, 'restic snapshots forgotten');
     },
 
+    async prune() {
+      await run('prune', []);
+      log.info({}, 'restic repository pruned');
+    },
+
     async unlockStale() {
       await run('unlock', []);
+    },
+
+    async unlockAll() {
+      await run('unlock', ['--remove-all']);
+      log.warn({}, 'restic locks removed');
+    },
+
+    async listLocks() {
+      const listed = await run('list', ['--no-lock', 'locks']);
+      const locks: ResticLock[] = [];
+      for (const id of listed.stdoutLines.map((l) => l.trim()).filter((l) => /^[0-9a-f]{64}$/.test(l))) {
+        // A lock can vanish between list and cat (its owner finished): skip it.
+        const shown = await run('cat', ['--no-lock', 'lock', id], { noThrow: true });
+        if (shown.exitCode !== 0) continue;
+        let raw: Record<string, unknown>;
+        try {
+          raw = JSON.parse(shown.stdoutLines.join('\n')) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        locks.push({ id, time: String(raw.time ?? ''), hostname: String(raw.hostname ?? ''), pid: num(raw.pid), exclusive: raw.exclusive === true });
+      }
+      return locks;
     },
 
     async check() {

@@ -1,0 +1,181 @@
+/**
+ * `autostash exec <verb>`: what backup, restore and maintenance Jobs run (docs/executor.md). Each action only
+ * builds the Kubernetes client and the options from flags and the environment (AUTOSTASH_VOLUME_MAP, HOSTNAME),
+ * calls the verb's in-process function, and on failure prints one line on stderr and sets exit code 1.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { pino, type Logger } from 'pino';
+import type { ExecOptions } from '../executor/context.js';
+import { AUTOSTASH_VERSION } from '../version.js';
+
+/** The environment variable through which the embedded control plane maps container paths (docs/embedded-job-volumes.md). */
+export const VOLUME_MAP_ENV = 'AUTOSTASH_VOLUME_MAP';
+
+interface CommonFlags {
+  namespace: string;
+  scratchDir?: string;
+  enableCache?: string;
+  staleLockSeconds?: number;
+  logLevel?: string;
+}
+
+/** Parses AUTOSTASH_VOLUME_MAP (a JSON object of mount path → host path); undefined when unset or empty. */
+export function parseVolumeMap(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error(`${VOLUME_MAP_ENV} is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
+    throw new Error(`${VOLUME_MAP_ENV} must be a JSON object of mount path to host path strings`);
+  }
+  return parsed as Record<string, string>;
+}
+
+/** `--enable-cache=` values: empty means the default (true). */
+export function parseBooleanFlag(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new Error(`${flag} must be true or false, not "${value}"`);
+}
+
+const seconds = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number of seconds, 0 or more');
+  return n;
+};
+
+const list = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+/** Loads the cluster connection and the common options, runs `verb`, reports the outcome, and closes the client. */
+async function runVerb(
+  verbName: string,
+  flags: CommonFlags,
+  verb: (options: ExecOptions) => Promise<{ ok: boolean; message: string }>,
+): Promise<void> {
+  const logger: Logger = pino({ level: flags.logLevel ?? 'info', base: { service: 'autostash-exec', verb: verbName } });
+  let client: ExecOptions['client'] | undefined;
+  try {
+    const { loadKubeConfigWithSource } = await import('../kube/kubeconfig.js');
+    const { createKubeClient } = await import('../kube/client.js');
+    const loaded = loadKubeConfigWithSource({ env: process.env });
+    if (loaded === undefined) throw new Error('no cluster configured: set KUBECONFIG or run in a pod');
+    client = createKubeClient(loaded.kubeConfig);
+    const volumeMap = parseVolumeMap(process.env[VOLUME_MAP_ENV]);
+    const enableCache = parseBooleanFlag(flags.enableCache, '--enable-cache');
+    const podName = process.env.HOSTNAME;
+    const options: ExecOptions = {
+      client,
+      namespace: flags.namespace,
+      logger,
+      ...(volumeMap !== undefined ? { volumeMap } : {}),
+      ...(podName !== undefined && podName !== '' ? { podName } : {}),
+      ...(flags.scratchDir !== undefined && flags.scratchDir !== '' ? { scratchDir: flags.scratchDir } : {}),
+      ...(enableCache !== undefined ? { enableCache } : {}),
+    };
+    const result = await verb(options);
+    if (!result.ok) {
+      process.stderr.write(`autostash exec ${verbName}: ${result.message}\n`);
+      process.exitCode = 1;
+    } else {
+      logger.info({ result: result.message }, 'done');
+    }
+  } catch (error) {
+    const { describeFailure } = await import('../executor/context.js');
+    process.stderr.write(`autostash exec ${verbName}: ${describeFailure(error)}\n`);
+    process.exitCode = 1;
+  } finally {
+    client?.close();
+  }
+}
+
+const stale = (flags: CommonFlags): { staleLockSeconds?: number } => (flags.staleLockSeconds !== undefined ? { staleLockSeconds: flags.staleLockSeconds } : {});
+
+/** The `exec` command with one subcommand per verb. */
+export function execCommand(): Command {
+  const exec = new Command('exec').description('run one step of a backup, restore or maintenance Job (used inside Jobs)');
+  const verb = (name: string, description: string): Command =>
+    exec
+      .command(name)
+      .description(description)
+      .requiredOption('--namespace <ns>', 'namespace of the object the step works for')
+      .option('--scratch-dir <dir>', 'scratch directory (container path) for the restic cache and credential files', '/kubestash-tmp')
+      .option('--enable-cache <bool>', 'keep a restic cache in the scratch directory (default true)')
+      .option('--stale-lock-seconds <s>', 'age after which a leftover restic lock may be removed', seconds)
+      .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info');
+
+  verb('init-storage', "check a BackupStorage's Secret and write metadata.yaml (local backends)")
+    .requiredOption('--storage <name>', 'the BackupStorage')
+    .action(async (flags: CommonFlags & { storage: string }) => {
+      const { initStorage } = await import('../executor/init.js');
+      await runVerb('init-storage', flags, (o) => initStorage({ ...o, storage: flags.storage, operatorVersion: AUTOSTASH_VERSION }));
+    });
+
+  verb('init-repository', 'write repository.yaml for a Repository (local backends)')
+    .requiredOption('--repository <name>', 'the Repository')
+    .action(async (flags: CommonFlags & { repository: string }) => {
+      const { initRepository } = await import('../executor/init.js');
+      await runVerb('init-repository', flags, (o) => initRepository({ ...o, repository: flags.repository }));
+    });
+
+  verb('backup', 'back up one component into every Snapshot of a BackupSession')
+    .requiredOption('--backupsession <name>', 'the BackupSession')
+    .requiredOption('--component <name>', 'the snapshot component (dump, dump-pod-0, ...)')
+    .option('--paths <list>', 'comma list of absolute container paths (default /kubestash-data)')
+    .option('--exclude <list>', 'comma list of restic exclude patterns')
+    // Addon Functions may pass parameters meant for other data movers (e.g. kubedump filters).
+    .allowUnknownOption()
+    .action(async (flags: CommonFlags & { backupsession: string; component: string; paths?: string; exclude?: string }) => {
+      const { runBackup } = await import('../executor/backup.js');
+      await runVerb('backup', flags, (o) =>
+        runBackup({ ...o, ...stale(flags), backupSession: flags.backupsession, component: flags.component, paths: list(flags.paths), exclude: list(flags.exclude) }),
+      );
+    });
+
+  verb('restore', 'restore one component of a Snapshot for a RestoreSession')
+    .requiredOption('--restoresession <name>', 'the RestoreSession')
+    .requiredOption('--component <name>', 'the snapshot component')
+    .option('--snapshot <name>', 'the Snapshot (default spec.dataSource.snapshot)')
+    .option('--include <list>', 'comma list of restic include patterns')
+    .option('--exclude <list>', 'comma list of restic exclude patterns')
+    .allowUnknownOption()
+    .action(async (flags: CommonFlags & { restoresession: string; component: string; snapshot?: string; include?: string; exclude?: string }) => {
+      const { runRestore } = await import('../executor/restore.js');
+      await runVerb('restore', flags, (o) =>
+        runRestore({
+          ...o,
+          restoreSession: flags.restoresession,
+          component: flags.component,
+          ...(flags.snapshot !== undefined && flags.snapshot !== '' ? { snapshot: flags.snapshot } : {}),
+          include: list(flags.include),
+          exclude: list(flags.exclude),
+        }),
+      );
+    });
+
+  verb('retention', "apply each repository's RetentionPolicy after a BackupSession")
+    .requiredOption('--backupsession <name>', 'the BackupSession')
+    .action(async (flags: CommonFlags & { backupsession: string }) => {
+      const { runRetention } = await import('../executor/retention.js');
+      await runVerb('retention', flags, (o) => runRetention({ ...o, ...stale(flags), backupSession: flags.backupsession }));
+    });
+
+  verb('wipe-snapshot', "forget and prune a Snapshot's restic data")
+    .requiredOption('--snapshot <name>', 'the Snapshot')
+    .action(async (flags: CommonFlags & { snapshot: string }) => {
+      const { wipeSnapshot } = await import('../executor/wipe.js');
+      await runVerb('wipe-snapshot', flags, (o) => wipeSnapshot({ ...o, ...stale(flags), snapshot: flags.snapshot }));
+    });
+
+  verb('wipe-repository', "remove a Repository's backup data")
+    .requiredOption('--repository <name>', 'the Repository')
+    .action(async (flags: CommonFlags & { repository: string }) => {
+      const { wipeRepository } = await import('../executor/wipe.js');
+      await runVerb('wipe-repository', flags, (o) => wipeRepository({ ...o, ...stale(flags), repository: flags.repository }));
+    });
+
+  return exec;
+}

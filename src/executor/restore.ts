@@ -1,0 +1,127 @@
+/**
+ * `exec restore`: restores one component of a Snapshot into the paths the restore Job mounts, and records the
+ * result in `RestoreSession.status.components[<component>]`.
+ */
+import { mkdir } from 'node:fs/promises';
+import type { RestoreSession, Snapshot } from '../api/index.js';
+import type { ComponentRestoreStatus } from '../api/core.js';
+import { componentPath, REPOSITORY_NAME_LABEL } from '../domain/execution/labels.js';
+import {
+  describeFailure,
+  ExecError,
+  formatDuration,
+  getRequired,
+  requireSafeAbsolutePath,
+  resolveRepository,
+  RESTORE_SESSION_TYPE,
+  SNAPSHOT_TYPE,
+  translatePath,
+  updateStatusRetrying,
+  withComponentRepository,
+  type ExecOptions,
+} from './context.js';
+
+export interface RestoreOptions extends ExecOptions {
+  restoreSession: string;
+  component: string;
+  /** Snapshot name chosen by the controller; else spec.dataSource.snapshot (`latest` resolved here). */
+  snapshot?: string;
+  include?: string[];
+  exclude?: string[];
+}
+
+export interface RestoreResult {
+  ok: boolean;
+  snapshot?: string;
+  /** Container paths restored into. */
+  restoredPaths: string[];
+  message: string;
+}
+
+export const LATEST_SNAPSHOT = 'latest';
+
+/**
+ * Reads the RestoreSession, picks the Snapshot (flag, else spec.dataSource.snapshot; `latest` = the newest
+ * Succeeded Snapshot of the repository), and for each resticStats entry of the component runs
+ * `restic restore <id> --target <translated hostPath>`. Writes the component Running, then Succeeded or Failed
+ * (with duration and a reason). Throws ExecError only when the RestoreSession itself is missing.
+ */
+export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  const { client, namespace, logger, component } = options;
+  const now = options.now ?? (() => new Date());
+  const session = await getRequired<RestoreSession>(client, RESTORE_SESSION_TYPE, namespace, options.restoreSession, 'RestoreSession');
+  const started = now();
+  const write = (entry: ComponentRestoreStatus): Promise<unknown> =>
+    updateStatusRetrying<RestoreSession>(client, RESTORE_SESSION_TYPE, namespace, options.restoreSession, (current) => {
+      const status = (current.status ??= {});
+      status.components = { ...status.components, [component]: entry };
+    });
+
+  let snapshotName: string | undefined;
+  const restoredPaths: string[] = [];
+  try {
+    if (component === '') throw new ExecError('--component is required');
+    await write({ phase: 'Running' });
+    const dataSource = session.spec?.dataSource;
+    const repositoryName = dataSource?.repository ?? '';
+    if (repositoryName === '') throw new ExecError('spec.dataSource.repository is not set');
+    const repositoryNamespace = dataSource?.namespace ?? namespace;
+    snapshotName = await chooseSnapshot(options, options.snapshot || dataSource?.snapshot || '', repositoryNamespace, repositoryName);
+    const snapshot = await getRequired<Snapshot>(client, SNAPSHOT_TYPE, repositoryNamespace, snapshotName, 'Snapshot');
+    const recorded = snapshot.status?.components?.[component];
+    const entries = (recorded?.resticStats ?? []).map((s) => s.summary).filter((s) => s?.id !== undefined && s.id !== '');
+    if (recorded === undefined || entries.length === 0) throw new ExecError(`Snapshot ${snapshotName} has no restic data for component ${component}`);
+    const resolved = await resolveRepository(client, repositoryNamespace, repositoryName, dataSource?.encryptionSecret);
+    const path = recorded.path ?? componentPath(snapshot.spec?.session ?? '', component);
+    await withComponentRepository(options, resolved, path, async ({ restic }) => {
+      for (const entry of entries) {
+        const hostPath = entry?.hostPath ?? '';
+        requireSafeAbsolutePath(hostPath, 'restore target');
+        const target = translatePath(options.volumeMap, hostPath);
+        await mkdir(target, { recursive: true });
+        await restic.restore(entry?.id as string, target, {
+          include: snapshotPatterns(options.include ?? [], hostPath),
+          exclude: snapshotPatterns(options.exclude ?? [], hostPath),
+        });
+        restoredPaths.push(hostPath);
+        logger.info({ snapshot: snapshotName, path: hostPath, resticId: entry?.id }, 'path restored');
+      }
+    });
+    await write({ phase: 'Succeeded', duration: formatDuration(now().getTime() - started.getTime()) });
+    return { ok: true, snapshot: snapshotName, restoredPaths, message: `restored ${component} from ${snapshotName} into ${restoredPaths.join(', ')}` };
+  } catch (error) {
+    const reason = describeFailure(error);
+    logger.error({ restoreSession: `${namespace}/${options.restoreSession}`, component, reason }, 'component restore failed');
+    try {
+      await write({ phase: 'Failed', duration: formatDuration(now().getTime() - started.getTime()), error: reason });
+    } catch (writeError) {
+      logger.error({ err: describeFailure(writeError) }, 'component failure not written');
+    }
+    return { ok: false, ...(snapshotName !== undefined ? { snapshot: snapshotName } : {}), restoredPaths, message: reason };
+  }
+}
+
+/** The Snapshot to restore: a name as given, or for `latest` the newest Succeeded Snapshot of the repository. */
+async function chooseSnapshot(options: RestoreOptions, requested: string, namespace: string, repository: string): Promise<string> {
+  if (requested === '') throw new ExecError('no snapshot given: set spec.dataSource.snapshot');
+  if (requested !== LATEST_SNAPSHOT) return requested;
+  const listed = await options.client.list<Snapshot>(SNAPSHOT_TYPE, { namespace, labelSelector: `${REPOSITORY_NAME_LABEL}=${repository}` });
+  const time = (s: Snapshot): number => Date.parse(s.status?.snapshotTime ?? s.metadata?.creationTimestamp ?? '') || 0;
+  const newest = listed.items
+    .filter((s) => s.status?.phase === 'Succeeded' && !s.metadata?.deletionTimestamp)
+    .sort((a, b) => time(b) - time(a) || ((b.metadata?.name ?? '') < (a.metadata?.name ?? '') ? -1 : 1))[0];
+  if (newest?.metadata?.name === undefined) throw new ExecError(`Repository ${namespace}/${repository} has no Succeeded Snapshot to restore as latest`);
+  return newest.metadata.name;
+}
+
+/**
+ * Restore include/exclude patterns as restic matches them, against the snapshot tree (rooted at the backed-up
+ * path): an absolute container path under the path becomes `/<relative>`; other patterns pass unchanged.
+ */
+export function snapshotPatterns(patterns: string[], hostPath: string): string[] {
+  const base = hostPath.replace(/\/+$/, '');
+  return patterns.map((pattern) => {
+    if (pattern === base) return '/';
+    return pattern.startsWith(`${base}/`) ? pattern.slice(base.length) : pattern;
+  });
+}
