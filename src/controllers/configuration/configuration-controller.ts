@@ -52,7 +52,7 @@ const GROUP_VERSIONS: Record<string, string> = { '': 'v1', core: 'v1', apps: 'ap
 const apiVersionOfGroup = (group: string | undefined): string => GROUP_VERSIONS[group ?? ''] ?? `${group}/v1`;
 
 /** Configurations by every `<namespace>/<name>` of a storage, retention policy or repository they reference. */
-const BY_REFERENCE = 'autostash.dev/configuration-references';
+const BY_REFERENCE = 'configuration-controller/configuration-references';
 
 function referencesOf(configuration: BackupConfiguration): string[] {
   const namespace = configuration.metadata?.namespace ?? '';

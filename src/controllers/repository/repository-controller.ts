@@ -62,11 +62,11 @@ export interface RepositoryController extends Controller {
 const CONFIGURATION_KEY = 'bc:';
 const REPOSITORY_KEY = 'repo:';
 /** BackupConfigurations by `<namespace>/<repository name>` they ask for. */
-const BY_REPOSITORY = 'autostash.dev/repository-name';
+const BY_REPOSITORY = 'repository-controller/repository-name';
 /** Repositories by `<namespace>/<storage>`. */
-const BY_STORAGE = 'autostash.dev/storage-ref';
+const BY_STORAGE = 'repository-controller/storage-ref';
 /** Snapshots by `<namespace>/<repository>`. */
-const BY_REPOSITORY_LABEL = 'autostash.dev/repo-name';
+const BY_REPOSITORY_LABEL = 'repository-controller/repo-name';
 
 /** The Repository controller; create it once per process and give it to the manager. */
 export function repositoryController(options: RepositoryControllerOptions): RepositoryController {

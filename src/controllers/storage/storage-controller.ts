@@ -37,7 +37,7 @@ export interface StorageController extends Controller {
 }
 
 /** Repositories by `<namespace>/<name>` of the storage their storageRef points at. */
-const BY_STORAGE = 'autostash.dev/storage-ref';
+const BY_STORAGE = 'storage-controller/storage-ref';
 export const storageKeyOfRepository = (repository: Repository): string =>
   repository.spec?.storageRef?.name ? `${repository.spec.storageRef.namespace || repository.metadata?.namespace || ''}/${repository.spec.storageRef.name}` : '';
 

@@ -164,13 +164,13 @@ export function buildWipeRepositoryJob(repository: Repository, storage: BackupSt
   });
 }
 
-/** How a Job ended, from its conditions: Complete, Failed (with the message), or still running. */
+/** How a Job ended, from its conditions: Complete, Failed (with its message on one line), or still running. */
 export type JobOutcome = { state: 'Running' } | { state: 'Complete' } | { state: 'Failed'; message: string };
 
 export function jobOutcome(job: KubeObject | undefined): JobOutcome {
   const conditions = (job?.status as { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } | undefined)?.conditions ?? [];
   if (conditions.some((condition) => condition.type === 'Complete' && condition.status === 'True')) return { state: 'Complete' };
   const failed = conditions.find((condition) => condition.type === 'Failed' && condition.status === 'True');
-  if (failed !== undefined) return { state: 'Failed', message: failed.message || failed.reason || 'the Job failed' };
+  if (failed !== undefined) return { state: 'Failed', message: (failed.message || failed.reason || 'the Job failed').trim().replace(/\s*\n\s*/g, ' ') };
   return { state: 'Running' };
 }
