@@ -1,0 +1,40 @@
+import type { Registry } from 'prom-client';
+import type { Controller } from '../manager.js';
+import { createRestoreSessionMetrics } from './metrics.js';
+import { startRestoreSessionController } from './restore-session-controller.js';
+
+export interface RestoreSessionControllerFactoryOptions {
+  /** The image of the restore Jobs (autostash itself). */
+  image: string;
+  /** ServiceAccount of the restore Jobs (when the addon's jobTemplate names none). */
+  serviceAccountName?: string;
+  /** Where the restore metrics are registered (serve passes the webhook app's). Default: a registry of its own. */
+  registry?: Registry;
+  /** The clock (tests pass a fake). Default: the system clock. */
+  now?: () => Date;
+}
+
+/**
+ * The RestoreSession controller as the manager runs it: one instance per leadership term. The
+ * metrics are registered once (here), so a new term keeps counting on the same series.
+ */
+export function restoreSessionController(options: RestoreSessionControllerFactoryOptions): Controller {
+  const metrics = createRestoreSessionMetrics(options.registry);
+  return {
+    name: 'restore-session',
+    async start(context) {
+      const running = startRestoreSessionController({
+        client: context.client,
+        informers: context.informers,
+        recorder: context.recorder,
+        metrics,
+        logger: context.logger,
+        image: options.image,
+        ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
+        ...(options.now === undefined ? {} : { now: options.now }),
+      });
+      await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await running.stop();
+    },
+  };
+}
