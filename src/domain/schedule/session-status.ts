@@ -3,8 +3,8 @@
  * schedule and the conditions SchedulerEnsured and InitialBackupTriggered. Pure.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { Condition } from '../../api/common.js';
 import type { SessionStatus } from '../../api/core.js';
+import { findCondition, setCondition, type ConditionInput } from '../status/conditions.js';
 import { formatTimestamp } from './backup-session.js';
 
 export const SchedulerConditions = {
@@ -19,30 +19,9 @@ export const SchedulerReasons = {
   InitialBackupTriggered: 'SuccessfullyTriggeredInitialBackup',
 } as const;
 
-/** A condition without its transition time: what the caller wants it to say. */
-export type DesiredCondition = Omit<Condition, 'lastTransitionTime'>;
-
-/**
- * `conditions` with `desired` set: a new lastTransitionTime (`now`) only when the status changes,
- * the same array (identity) when nothing changes, so callers can tell that no write is needed.
- */
-export function setCondition(conditions: readonly Condition[] | undefined, desired: DesiredCondition, now: Date): Condition[] {
-  const list = conditions ?? [];
-  const index = list.findIndex((condition) => condition.type === desired.type);
-  const current = index >= 0 ? list[index] : undefined;
-  if (current !== undefined && current.status === desired.status && current.reason === desired.reason && current.message === desired.message) return list as Condition[];
-  const lastTransitionTime = current !== undefined && current.status === desired.status ? current.lastTransitionTime : formatTimestamp(now);
-  const condition: Condition = { ...desired, lastTransitionTime };
-  if (desired.message === undefined) delete condition.message;
-  const next = list.slice();
-  if (index >= 0) next[index] = condition;
-  else next.push(condition);
-  return next;
-}
-
-/** The condition of `type`, if present. */
-export const findCondition = (conditions: readonly Condition[] | undefined, type: string): Condition | undefined =>
-  conditions?.find((condition) => condition.type === type);
+/** What the caller wants a condition to say (the shared conditions helper decides the transition time). */
+export type DesiredCondition = ConditionInput;
+export { setCondition, findCondition };
 
 /** What the scheduler knows about one session after looking at it. */
 export interface SessionScheduleState {
