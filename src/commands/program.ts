@@ -79,6 +79,18 @@ export function buildCli(): Command {
     });
 
   program
+    .command('trigger')
+    .description('create a BackupSession now for each session of a BackupConfiguration (or the one named)')
+    .argument('<configuration>', 'name of the BackupConfiguration')
+    .option('-n, --namespace <namespace>', "namespace of the BackupConfiguration (default: the kubeconfig context's, else default)")
+    .option('--session <name>', 'only this session (spec.sessions[].name)')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: KUBECONFIG, in-cluster, ~/.kube/config)')
+    .action(async (configuration: string, flags: { namespace?: string; session?: string; kubeconfig?: string }) => {
+      const { runTrigger } = await import('./trigger.js');
+      process.exitCode = await runTrigger(configuration, flags, { stdout: process.stdout, stderr: process.stderr }, process.env);
+    });
+
+  program
     .command('crds')
     .description("write autostash's CustomResourceDefinitions as YAML files")
     .requiredOption('--out <dir>', 'directory to write <group>_<plural>.yaml files into')

@@ -3,7 +3,6 @@
  * BackupConfiguration (or the one named), as `kubectl kubestash trigger` does (SPEC §4.3): owned by
  * the configuration, retryLeft 0, backupTimeout copied; the session controller runs it like any other.
  */
-import { Command } from 'commander';
 import type { BackupConfiguration } from '../api/core.js';
 import { loadConfig } from '../config.js';
 import { generateBackupSessionName } from '../domain/naming.js';
@@ -101,17 +100,4 @@ export async function runTrigger(configuration: string, flags: TriggerFlags, str
   } finally {
     client?.close();
   }
-}
-
-/** The `trigger` subcommand, for program.ts to add. */
-export function triggerCommand(): Command {
-  return new Command('trigger')
-    .description('create a BackupSession now for each session of a BackupConfiguration (or the one named)')
-    .argument('<configuration>', 'name of the BackupConfiguration')
-    .option('-n, --namespace <namespace>', "namespace of the BackupConfiguration (default: the kubeconfig context's, else default)")
-    .option('--session <name>', 'only this session (spec.sessions[].name)')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: KUBECONFIG, in-cluster, ~/.kube/config)')
-    .action(async (configuration: string, flags: TriggerFlags) => {
-      process.exitCode = await runTrigger(configuration, flags, { stdout: process.stdout, stderr: process.stderr }, process.env);
-    });
 }

@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { BackupSession } from '../../src/api/core.js';
-import { runTrigger, triggerBackup, triggerCommand, TriggerError } from '../../src/commands/trigger.js';
+import { buildCli } from '../../src/commands/program.js';
+import { runTrigger, triggerBackup, TriggerError } from '../../src/commands/trigger.js';
 import { generateBackupSessionName } from '../../src/domain/naming.js';
 import { createKubeClient } from '../../src/kube/client.js';
 import { startTestControlPlane } from '../helpers/control-plane.js';
@@ -87,7 +88,8 @@ t.test('triggerBackup and the command against the embedded control plane', async
   });
 
   t.test('the command definition', async (t) => {
-    const command = triggerCommand();
+    const command = buildCli().commands.find((candidate) => candidate.name() === 'trigger');
+    if (command === undefined) throw new Error('no trigger command');
     t.equal(command.name(), 'trigger');
     t.same(command.options.map((option) => option.long), ['--namespace', '--session', '--kubeconfig']);
     t.equal(command.options[0]?.short, '-n');
