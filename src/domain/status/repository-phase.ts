@@ -57,10 +57,11 @@ const takenAt = (snapshot: Snapshot): number => Date.parse(snapshot.status?.snap
 export function summarizeRepositorySnapshots(snapshots: readonly Snapshot[]): RepositorySnapshotSummary {
   const live = snapshots.filter((snapshot) => !snapshot.metadata?.deletionTimestamp);
   const newestFirst = [...live].sort((a, b) => {
-    const ta = takenAt(a);
-    const tb = takenAt(b);
-    const byTime = (Number.isNaN(tb) ? -Infinity : tb) - (Number.isNaN(ta) ? -Infinity : ta);
-    return byTime !== 0 ? byTime : (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+    // Unreadable times sort last.
+    const ta = Number.isNaN(takenAt(a)) ? -Infinity : takenAt(a);
+    const tb = Number.isNaN(takenAt(b)) ? -Infinity : takenAt(b);
+    if (ta !== tb) return tb > ta ? 1 : -1;
+    return (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
   });
   const summary: RepositorySnapshotSummary = { snapshotCount: live.length };
   const lastSucceeded = newestFirst.find((snapshot) => snapshot.status?.phase === 'Succeeded');
