@@ -8,6 +8,7 @@ import type { Snapshot } from '../../src/api/index.js';
 import { BACKUP_SESSION_LABEL, REPOSITORY_NAME_LABEL } from '../../src/domain/execution/labels.js';
 import { BACKUP_SESSION_TYPE, BACKUP_STORAGE_TYPE, REPOSITORY_TYPE, SNAPSHOT_TYPE } from '../../src/executor/context.js';
 import { createKubeClient } from '../../src/kube/client.js';
+import { execCommand } from '../../src/commands/exec.js';
 import { builtCliMissing, builtCliPath, startTestControlPlane } from '../helpers/control-plane.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -83,6 +84,40 @@ t.test('exec backup as a child process: exit 0 on success, 1 with a one-line rea
   const badMap = await run(['wipe-snapshot', `--namespace=${ns}`, '--snapshot=x'], { ...env, AUTOSTASH_VOLUME_MAP: '{not json' });
   t.equal(badMap.code, 1);
   t.match(badMap.stderr, /AUTOSTASH_VOLUME_MAP is not valid JSON/);
+
+  // The same commander actions in-process (tap measures coverage here, not in child processes).
+  const saved = { ...process.env };
+  const savedWrite = process.stderr.write.bind(process.stderr);
+  const stderrLines: string[] = [];
+  t.teardown(() => {
+    process.env = saved;
+    process.stderr.write = savedWrite;
+    process.exitCode = 0;
+  });
+  Object.assign(process.env, env);
+  const inProcess = async (args: string[]): Promise<number> => {
+    process.exitCode = 0;
+    process.stderr.write = ((chunk: string) => stderrLines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      await execCommand().parseAsync([...args, '--log-level=silent'], { from: 'user' });
+    } finally {
+      process.stderr.write = savedWrite;
+    }
+    return Number(process.exitCode ?? 0);
+  };
+  t.equal(await inProcess(['init-storage', `--namespace=${ns}`, '--storage=local']), 0, 'init-storage');
+  t.equal(await inProcess(['init-repository', `--namespace=${ns}`, '--repository=repo']), 0, 'init-repository');
+  t.equal(await inProcess(['backup', `--namespace=${ns}`, '--backupsession=bs', '--component=dump', '--paths=/kubestash-data', '--stale-lock-seconds=60', '--enable-cache=true']), 0, 'backup');
+  await client.create({ apiVersion: 'core.kubestash.com/v1alpha1', kind: 'RestoreSession', metadata: { name: 'rs', namespace: ns }, spec: { dataSource: { repository: 'repo', snapshot: 'repo-bs' } } });
+  t.equal(await inProcess(['restore', `--namespace=${ns}`, '--restoresession=rs', '--component=dump', '--snapshot=repo-bs', '--include=/kubestash-data/file.txt']), 0, 'restore');
+  t.equal(await inProcess(['retention', `--namespace=${ns}`, '--backupsession=bs']), 0, 'retention of a session that lists no snapshots');
+  t.equal(await inProcess(['wipe-snapshot', `--namespace=${ns}`, '--snapshot=repo-bs']), 0, 'wipe-snapshot');
+  t.equal(await inProcess(['wipe-repository', `--namespace=${ns}`, '--repository=repo']), 0, 'wipe-repository');
+  t.equal(await inProcess(['init-storage', `--namespace=${ns}`, '--storage=absent']), 1, 'failure sets exit code 1');
+  t.equal(await inProcess(['backup', `--namespace=${ns}`, '--backupsession=bs', '--component=dump', '--paths=/kubestash-data/missing']), 1, 'failed backup');
+  t.match(stderrLines.join(''), /autostash exec init-storage: BackupStorage cli\/absent not found\n/);
+  t.match(stderrLines.join(''), /autostash exec backup: snapshot repo-bs: the path \/kubestash-data\/missing does not exist/);
+  process.env = { ...saved };
 
   const noCluster = await run(['init-storage', `--namespace=${ns}`, '--storage=local'], { HOME: root });
   t.equal(noCluster.code, 1);
