@@ -15,6 +15,10 @@ import { startControlPlane, type ControlPlane } from '../embedded/control-plane.
 import { ensureNamespace, installCrds, installWebhookConfigurations } from '../embedded/install-autostash.js';
 import { autoBackupController } from '../controllers/auto-backup/controller.js';
 import { policyAuditController } from '../controllers/policy-audit/controller.js';
+import { addonInstaller } from '../controllers/addons/addon-installer.js';
+import { schedulerController } from '../controllers/scheduler/scheduler-controller.js';
+import { backupSessionController } from '../controllers/session/controller.js';
+import { restoreSessionController } from '../controllers/restore/controller.js';
 import { startManager, type Manager } from '../controllers/manager.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
 import { loadKubeConfigWithSource, type LoadedKubeConfig } from '../kube/kubeconfig.js';
@@ -116,7 +120,14 @@ export async function startServer(
         kubeConfig: cluster.loaded.kubeConfig,
         logger: logger.child({ component: 'controller' }),
         leaderElection: { namespace: config.webhook.namespace, name: config.controller.leaseName },
-        controllers: [autoBackup.controller, policyAuditController({ registry })],
+        controllers: [
+          autoBackup.controller,
+          policyAuditController({ registry }),
+          addonInstaller({ image: config.controller.executorImage }),
+          schedulerController({ registry, initialBackup: config.controller.initialBackup }),
+          backupSessionController({ image: config.controller.executorImage, serviceAccountName: config.controller.jobServiceAccount, registry }),
+          restoreSessionController({ image: config.controller.executorImage, serviceAccountName: config.controller.jobServiceAccount, registry }),
+        ],
       })
     : undefined;
 
