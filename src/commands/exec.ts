@@ -141,8 +141,9 @@ export function execCommand(): Command {
     .option('--snapshot <name>', 'the Snapshot (default spec.dataSource.snapshot)')
     .option('--include <list>', 'comma list of restic include patterns')
     .option('--exclude <list>', 'comma list of restic exclude patterns')
+    .option('--target-path <path>', 'where the target is mounted when it differs from the backed-up path (PVC restores: /kubestash-data)')
     .allowUnknownOption()
-    .action(async (flags: CommonFlags & { restoresession: string; component: string; snapshot?: string; include?: string; exclude?: string }) => {
+    .action(async (flags: CommonFlags & { restoresession: string; component: string; snapshot?: string; include?: string; exclude?: string; targetPath?: string }) => {
       const { runRestore } = await import('../executor/restore.js');
       await runVerb('restore', flags, (o) =>
         runRestore({
@@ -152,6 +153,7 @@ export function execCommand(): Command {
           ...(flags.snapshot !== undefined && flags.snapshot !== '' ? { snapshot: flags.snapshot } : {}),
           include: list(flags.include),
           exclude: list(flags.exclude),
+          ...(flags.targetPath !== undefined && flags.targetPath !== '' ? { targetPath: flags.targetPath } : {}),
         }),
       );
     });

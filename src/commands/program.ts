@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { AUTOSTASH_VERSION } from '../version.js';
+import { execCommand } from './exec.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -89,6 +90,9 @@ export function buildCli(): Command {
       const { runTrigger } = await import('./trigger.js');
       process.exitCode = await runTrigger(configuration, flags, { stdout: process.stdout, stderr: process.stderr }, process.env);
     });
+
+  // What backup, restore and maintenance Jobs run; the verbs load their code only when run.
+  program.addCommand(execCommand());
 
   program
     .command('crds')

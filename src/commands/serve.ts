@@ -19,6 +19,10 @@ import { addonInstaller } from '../controllers/addons/addon-installer.js';
 import { schedulerController } from '../controllers/scheduler/scheduler-controller.js';
 import { backupSessionController } from '../controllers/session/controller.js';
 import { restoreSessionController } from '../controllers/restore/controller.js';
+import { storageController } from '../controllers/storage/storage-controller.js';
+import { repositoryController } from '../controllers/repository/repository-controller.js';
+import { configurationController } from '../controllers/configuration/configuration-controller.js';
+import { snapshotController } from '../controllers/snapshot/snapshot-controller.js';
 import { startManager, type Manager } from '../controllers/manager.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
 import { loadKubeConfigWithSource, type LoadedKubeConfig } from '../kube/kubeconfig.js';
@@ -115,6 +119,7 @@ export async function startServer(
   const autoBackup = autoBackupController({ deleteWhenUnannotated: !config.controller.keepUnannotated });
   // One registry for the webhook's /metrics and the controllers' gauges.
   const registry = new Registry();
+  const jobs = { image: config.controller.executorImage, serviceAccountName: config.controller.jobServiceAccount };
   const manager: Manager | undefined = cluster.loaded
     ? startManager({
         kubeConfig: cluster.loaded.kubeConfig,
@@ -125,8 +130,12 @@ export async function startServer(
           policyAuditController({ registry }),
           addonInstaller({ image: config.controller.executorImage }),
           schedulerController({ registry, initialBackup: config.controller.initialBackup }),
-          backupSessionController({ image: config.controller.executorImage, serviceAccountName: config.controller.jobServiceAccount, registry }),
-          restoreSessionController({ image: config.controller.executorImage, serviceAccountName: config.controller.jobServiceAccount, registry }),
+          storageController(jobs),
+          repositoryController(jobs),
+          configurationController(),
+          snapshotController(jobs),
+          backupSessionController({ ...jobs, registry }),
+          restoreSessionController({ ...jobs, registry }),
         ],
       })
     : undefined;

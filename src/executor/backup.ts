@@ -2,7 +2,7 @@
  * `exec backup`: backs up one component into every Snapshot of a BackupSession and records the result in
  * `Snapshot.status.components[<component>]` (the only part of a Snapshot the executor writes).
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { BackupSession, Snapshot, SnapshotComponent } from '../api/index.js';
 import { parseGoDuration } from '../domain/duration.js';
 import { BACKUP_SESSION_LABEL, componentPath, PVC_DATA_MOUNT_PATH } from '../domain/execution/labels.js';
@@ -120,6 +120,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
           if (info === undefined) throw new ExecError(`the path ${path} does not exist in the backup Job`);
           if (!info.isDirectory()) throw new ExecError(`the path ${path} is not a directory`);
           const pathStarted = now();
+          if ((await readdir(hostPath)).length === 0) {
+            // restic refuses an empty snapshot ("snapshot is empty"); an empty volume is still a good backup of
+            // nothing, so it is recorded without a restic id and a restore leaves the path empty.
+            stats.push({ summary: { hostPath: path, size: formatByteSize(0), uploaded: formatByteSize(0), startTime: rfc3339(pathStarted), endTime: rfc3339(now()) } });
+            logger.info({ snapshot: snapshotName, path }, 'path is empty; nothing to back up');
+            continue;
+          }
           const onProgress = (progress: BackupProgress): void => {
             if (!throttle()) return;
             const entry: ResticStatsEntry = {

@@ -70,6 +70,14 @@ export function translatePath(volumeMap: Record<string, string> | undefined, con
   return `${host}${containerPath.slice(best === '/' ? 0 : best.length)}` || '/';
 }
 
+/** True when `containerPath` is a mount path of the volume map or lies under one. */
+export function isMountedPath(volumeMap: Record<string, string>, containerPath: string): boolean {
+  return Object.keys(volumeMap).some((mountPath) => {
+    const bare = mountPath.replace(/\/+$/, '') || '/';
+    return containerPath === bare || containerPath.startsWith(bare === '/' ? '/' : `${bare}/`);
+  });
+}
+
 /** Splits a path into its non-empty segments. */
 const segmentsOf = (path: string): string[] => path.split('/').filter((s) => s !== '');
 

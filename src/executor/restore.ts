@@ -3,6 +3,7 @@
  * result in `RestoreSession.status.components[<component>]`.
  */
 import { mkdir } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { RestoreSession, Snapshot } from '../api/index.js';
 import type { ComponentRestoreStatus } from '../api/core.js';
 import { componentPath, REPOSITORY_NAME_LABEL } from '../domain/execution/labels.js';
@@ -11,6 +12,7 @@ import {
   ExecError,
   formatDuration,
   getRequired,
+  isMountedPath,
   requireSafeAbsolutePath,
   resolveRepository,
   RESTORE_SESSION_TYPE,
@@ -28,6 +30,12 @@ export interface RestoreOptions extends ExecOptions {
   snapshot?: string;
   include?: string[];
   exclude?: string[];
+  /**
+   * Where the target's data is mounted in this Job when it differs from where it was backed up (a PVC
+   * restore mounts at /kubestash-data whatever the source workload used). One recorded path is restored
+   * into it; several go to `<targetPath>/<recorded path>`. Unset: each path is restored where it was.
+   */
+  targetPath?: string;
 }
 
 export interface RestoreResult {
@@ -69,7 +77,8 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     snapshotName = await chooseSnapshot(options, options.snapshot || dataSource?.snapshot || '', repositoryNamespace, repositoryName);
     const snapshot = await getRequired<Snapshot>(client, SNAPSHOT_TYPE, repositoryNamespace, snapshotName, 'Snapshot');
     const recorded = snapshot.status?.components?.[component];
-    const entries = (recorded?.resticStats ?? []).map((s) => s.summary).filter((s) => s?.id !== undefined && s.id !== '');
+    // Entries without an id are paths that were empty at backup time (restic keeps no empty snapshot).
+    const entries = (recorded?.resticStats ?? []).map((s) => s.summary).filter((s) => s?.hostPath !== undefined && s.hostPath !== '');
     if (recorded === undefined || entries.length === 0) throw new ExecError(`Snapshot ${snapshotName} has no restic data for component ${component}`);
     const resolved = await resolveRepository(client, repositoryNamespace, repositoryName, dataSource?.encryptionSecret);
     const path = recorded.path ?? componentPath(snapshot.spec?.session ?? '', component);
@@ -77,13 +86,24 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       for (const entry of entries) {
         const hostPath = entry?.hostPath ?? '';
         requireSafeAbsolutePath(hostPath, 'restore target');
-        const target = translatePath(options.volumeMap, hostPath);
+        const containerTarget = restoreTargetOf(hostPath, entries.length, options.targetPath);
+        requireSafeAbsolutePath(containerTarget, '--target-path');
+        if (options.volumeMap !== undefined && !isMountedPath(options.volumeMap, containerTarget)) {
+          // Outside every volume of the Job the data would land in the container's own file system (or, on the
+          // embedded plane, on this machine's): refuse rather than "succeed" into nowhere.
+          throw new ExecError(`the restore target ${containerTarget} is not inside a volume mounted in the restore Job`);
+        }
+        const target = translatePath(options.volumeMap, containerTarget);
         await mkdir(target, { recursive: true });
+        if (entry?.id === undefined || entry.id === '') {
+          restoredPaths.push(containerTarget);
+          continue;
+        }
         await restic.restore(entry?.id as string, target, {
           include: snapshotPatterns(options.include ?? [], hostPath),
           exclude: snapshotPatterns(options.exclude ?? [], hostPath),
         });
-        restoredPaths.push(hostPath);
+        restoredPaths.push(containerTarget);
         logger.info({ snapshot: snapshotName, path: hostPath, resticId: entry?.id }, 'path restored');
       }
     });
@@ -99,6 +119,12 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     }
     return { ok: false, ...(snapshotName !== undefined ? { snapshot: snapshotName } : {}), restoredPaths, message: reason };
   }
+}
+
+/** Where a recorded path is restored to (see {@link RestoreOptions.targetPath}). */
+export function restoreTargetOf(recordedPath: string, entryCount: number, targetPath: string | undefined): string {
+  if (targetPath === undefined || targetPath === '') return recordedPath;
+  return entryCount === 1 ? targetPath : posix.join(targetPath, recordedPath);
 }
 
 /** The Snapshot to restore: a name as given, or for `latest` the newest Succeeded Snapshot of the repository. */

@@ -5,6 +5,7 @@ import { excludePatterns, timeoutMs } from '../../src/executor/backup.js';
 import {
   describeFailure,
   formatDuration,
+  isMountedPath,
   requireSafeAbsolutePath,
   splitList,
   storageAsMounted,
@@ -12,7 +13,7 @@ import {
   translatePath,
 } from '../../src/executor/context.js';
 import { repositoryDocument } from '../../src/executor/init.js';
-import { snapshotPatterns } from '../../src/executor/restore.js';
+import { restoreTargetOf, snapshotPatterns } from '../../src/executor/restore.js';
 import { ResticError } from '../../src/executor/restic.js';
 import { retentionPolicyOf } from '../../src/executor/retention.js';
 import { jobNameOfPod } from '../../src/executor/stale-locks.js';
@@ -118,4 +119,24 @@ t.test('retentionPolicyOf follows repository → backend → retentionPolicy', a
   t.throws(() => retentionPolicyOf(bc([{ name: 'b' }], [{ name: 'r', backend: 'b' }]), 'nightly', 'r'), /backend "b" of BackupConfiguration ns\/bc has no retentionPolicy/);
   t.throws(() => retentionPolicyOf(bc([], []), 'nightly', 'r'), /lists no repository r/);
   t.throws(() => retentionPolicyOf({} as BackupConfiguration, 'nightly', 'r'), /BackupConfiguration \/ lists no repository r/);
+});
+
+t.test('restore targets: where it was, or the target path given (one path into it, several beneath it)', async (t) => {
+  const rows: Array<[string, number, string | undefined, string]> = [
+    ['/data', 1, undefined, '/data'],
+    ['/data', 1, '', '/data'],
+    ['/data', 1, '/kubestash-data', '/kubestash-data'],
+    ['/data/db', 2, '/kubestash-data', '/kubestash-data/data/db'],
+  ];
+  for (const [recorded, count, targetPath, expected] of rows) t.equal(restoreTargetOf(recorded, count, targetPath), expected, `${recorded} x${count} -> ${targetPath ?? '(none)'}`);
+});
+
+t.test('isMountedPath: a mount path itself or anything beneath it', async (t) => {
+  const map = { '/kubestash-data': '/host/pv', '/kubestash-tmp/': '/host/tmp' };
+  t.equal(isMountedPath(map, '/kubestash-data'), true);
+  t.equal(isMountedPath(map, '/kubestash-data/sub'), true);
+  t.equal(isMountedPath(map, '/kubestash-tmp'), true);
+  t.equal(isMountedPath(map, '/kubestash-database'), false, 'a common prefix is not a parent');
+  t.equal(isMountedPath(map, '/data'), false);
+  t.equal(isMountedPath({ '/': '/host' }, '/anything'), true);
 });

@@ -202,6 +202,40 @@ t.test('exec verbs against the embedded control plane and real restic', { skip: 
     t.notOk(tree['secret.key'], 'restore exclude honoured');
   });
 
+  t.test('an empty volume is a good backup of nothing, and restores as an empty directory', async (t) => {
+    const empty = join(root, 'empty-volume');
+    await mkdir(empty);
+    await makeSession('bs-empty', ['repo']);
+    const result = await runBackup({ ...base(), volumeMap: { ...volumeMap, '/kubestash-data': empty }, backupSession: 'bs-empty', component: 'dump', paths: ['/kubestash-data'] });
+    t.ok(result.ok, result.message);
+    const written = await component('repo-bs-empty');
+    t.match(written, { phase: 'Succeeded', integrity: true });
+    t.equal(written?.resticStats?.[0]?.summary?.id, undefined, 'no restic snapshot for an empty path');
+    t.equal(written?.resticStats?.[0]?.summary?.hostPath, '/kubestash-data');
+    await setStatus(SNAPSHOT_TYPE, 'repo-bs-empty', { phase: 'Succeeded' });
+    await client.create<RestoreSession>({ ...RESTORE_SESSION_TYPE, metadata: { name: 'rs-empty', namespace: NS }, spec: { dataSource: { repository: 'repo', snapshot: 'repo-bs-empty' } } });
+    const target = join(root, 'restored-empty');
+    const restored = await runRestore({ ...base(), volumeMap: { ...volumeMap, '/kubestash-data': target }, restoreSession: 'rs-empty', component: 'dump' });
+    t.ok(restored.ok, restored.message);
+    t.same(await describeTree(target), {}, 'an empty directory');
+  });
+
+  t.test('a restore into a volume mounted elsewhere (PVC restore of a workload backup) uses --target-path; outside every volume is refused', async (t) => {
+    await setStatus(SNAPSHOT_TYPE, backedUp, { phase: 'Succeeded' });
+    await client.create<RestoreSession>({ ...RESTORE_SESSION_TYPE, metadata: { name: 'rs-moved', namespace: NS }, spec: { dataSource: { repository: 'repo', snapshot: backedUp } } });
+    const target = join(root, 'restored-moved');
+    const { '/kubestash-data': _data, ...withoutData } = volumeMap;
+    const moved = await runRestore({ ...base(), volumeMap: { ...withoutData, '/restore-here': target }, restoreSession: 'rs-moved', component: 'dump', targetPath: '/restore-here' });
+    t.ok(moved.ok, moved.message);
+    t.same(moved.restoredPaths, ['/restore-here']);
+    t.same(await describeTree(target), await describeTree(data), 'the data lands in the mounted target');
+
+    await client.create<RestoreSession>({ ...RESTORE_SESSION_TYPE, metadata: { name: 'rs-nowhere', namespace: NS }, spec: { dataSource: { repository: 'repo', snapshot: backedUp } } });
+    const nowhere = await runRestore({ ...base(), volumeMap: withoutData, restoreSession: 'rs-nowhere', component: 'dump' });
+    t.notOk(nowhere.ok);
+    t.match(nowhere.message, /the restore target \/kubestash-data is not inside a volume mounted in the restore Job/);
+  });
+
   t.test('a wrong password fails its snapshot only; the other snapshot of the session succeeds', async (t) => {
     await makeRepository('repo-wrong', 'demo/wrong');
     const other = createRestic({ repository: join(backend, 'demo/wrong/repository/v1/nightly/dump'), password: 'another-password', logger: silentLogger() });

@@ -48,8 +48,8 @@ export interface AutoBackupController {
 const CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
 const BLUEPRINT_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupBlueprint' };
 const NAMESPACE_TYPE = { apiVersion: 'v1', kind: 'Namespace' };
-const BY_TARGET = 'autostash.dev/target';
-const BY_BLUEPRINT = 'autostash.dev/blueprint';
+const BY_TARGET = 'auto-backup-controller/target';
+const BY_BLUEPRINT = 'auto-backup-controller/blueprint';
 const CONDITION_TYPE = 'GeneratedFromBlueprint';
 
 const blueprintOfTarget = (object: KubeObject): readonly string[] => {

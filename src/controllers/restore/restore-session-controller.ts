@@ -64,8 +64,8 @@ export const PAUSED_BY_RESTORE_ANNOTATION = 'autostash.dev/paused-by-restore';
 /** On the RestoreSession once validation passed: the components restored, comma-separated (fixed for the restore's life). */
 export const RESTORE_COMPONENTS_ANNOTATION = 'autostash.dev/restore-components';
 
-const BY_RESTORE = 'autostash.dev/restore-session';
-const BY_PAUSED_BY = 'autostash.dev/paused-by-restore';
+const BY_RESTORE = 'restore-session-controller/restore-session';
+const BY_PAUSED_BY = 'restore-session-controller/paused-by-restore';
 const MANAGED_JOBS = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
 export interface RestoreSessionControllerOptions {

@@ -68,7 +68,7 @@ export const BACKUP_SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', 
 const BACKUP_CONFIGURATION_RESOURCE: ResourceInfo = { plural: 'backupconfigurations', namespaced: true };
 const BACKUP_SESSION_RESOURCE: ResourceInfo = { plural: 'backupsessions', namespaced: true };
 /** BackupSessions by `<namespace>/<configuration>/<session>` (KubeStash's invoker and session labels). */
-const BY_CONFIGURATION_SESSION = 'autostash.dev/configuration-session';
+const BY_CONFIGURATION_SESSION = 'scheduler/configuration-session';
 /** setTimeout's longest delay; a later slot is reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const STATUS_WRITE_ATTEMPTS = 5;

@@ -74,9 +74,9 @@ const TARGET_TYPES = [
 ];
 const MANAGED_JOBS = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
-const BY_CONFIGURATION_SESSION = 'autostash.dev/configuration-session';
-const BY_SESSION = 'autostash.dev/backup-session';
-const BY_RETRY_OF = 'autostash.dev/retry-of';
+const BY_CONFIGURATION_SESSION = 'backup-session-controller/configuration-session';
+const BY_SESSION = 'backup-session-controller/backup-session';
+const BY_RETRY_OF = 'backup-session-controller/retry-of';
 
 export interface BackupSessionControllerOptions {
   client: KubeClient;

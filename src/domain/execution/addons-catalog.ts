@@ -190,7 +190,8 @@ export function autostashAddons(image: string): KubeObject[] {
     fn('workload-backup', image, fileBackupArgs()),
     fn('workload-restore', image, fileRestoreArgs()),
     fn('pvc-backup', image, fileBackupArgs()),
-    fn('pvc-restore', image, fileRestoreArgs()),
+    // A PVC is mounted at /kubestash-data whatever path the data was backed up from.
+    fn('pvc-restore', image, [...fileRestoreArgs(), `--target-path=\${targetPath:=${PVC_DATA_MOUNT_PATH}}`]),
     fn('kubedump-backup', image, [...backupArgs('manifest'), '--scratch-dir=${scratchDir:=}', '--enable-cache=${enableCache:=}', ...kubedumpFilterArgs()]),
     fn('kubedump-restore', image, [
       ...restoreArgs('manifest'),
