@@ -49,7 +49,7 @@ import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../../
 import type { EventRecorder } from '../event-recorder.js';
 import type { Informer, SharedInformers } from '../informer.js';
 import { createWorkQueue, type ReconcileResult } from '../work-queue.js';
-import { formatGoDuration } from './go-duration.js';
+import { formatGoDuration } from '../../domain/go-duration.js';
 import type { BackupSessionMetrics } from './metrics.js';
 import type { ClusterObjects, ExecutionPlanner } from './plan.js';
 import { findCondition, rfc3339, withCondition, type ConditionInput } from './session-conditions.js';

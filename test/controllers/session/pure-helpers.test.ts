@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Registry } from 'prom-client';
-import { formatGoDuration } from '../../../src/controllers/session/go-duration.js';
+import { formatGoDuration } from '../../../src/domain/go-duration.js';
 import { createBackupSessionMetrics } from '../../../src/controllers/session/metrics.js';
 import { findCondition, withCondition } from '../../../src/controllers/session/session-conditions.js';
 import { ulid } from '../../../src/controllers/session/ulid.js';
