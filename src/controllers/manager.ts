@@ -30,6 +30,14 @@ export interface Controller {
   start(context: ControllerContext): Promise<void> | void;
 }
 
+/** Resolves once `signal` has aborted (at once when it already has): how a controller's start() waits out its term. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
   logger: Logger;

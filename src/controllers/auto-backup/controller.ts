@@ -1,6 +1,6 @@
 import type { AdmissionEvent } from '../../server/app.js';
 import { clusterViewOver } from '../../kube/informer-view.js';
-import type { Controller } from '../manager.js';
+import { untilAborted, type Controller } from '../manager.js';
 import { startAutoBackupController, type AutoBackupController } from './auto-backup-controller.js';
 import { targetRefOf } from './target-key.js';
 
@@ -31,7 +31,7 @@ export function autoBackupController(options: { deleteWhenUnannotated?: boolean 
           ...(options.deleteWhenUnannotated === undefined ? {} : { deleteWhenUnannotated: options.deleteWhenUnannotated }),
         });
         current = running;
-        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+        await untilAborted(context.signal);
         if (current === running) current = undefined;
         await running.stop();
       },

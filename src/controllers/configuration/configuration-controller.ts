@@ -14,7 +14,7 @@ import type { KubeObject } from '../../domain/kube-object.js';
 import { setCondition } from '../../domain/status/conditions.js';
 import { configurationPhase, ConfigurationConditions, ConfigurationReasons } from '../../domain/status/configuration-phase.js';
 import type { ObjectRef } from '../../kube/client.js';
-import type { Controller, ControllerContext } from '../manager.js';
+import { untilAborted, type Controller, type ControllerContext } from '../manager.js';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../work-queue.js';
 import { belongsTo, configurationRepositories, repositoryAction } from '../repository/desired-repository.js';
 import {
@@ -247,10 +247,7 @@ export function configurationController(options: ConfigurationControllerOptions 
       }),
       addons.addEventHandler({ add: onAddon, delete: onAddon }),
     ];
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     for (const off of unsubscribe) off();
     await workQueue.shutdown();
     if (queue === workQueue) queue = undefined;

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import { evaluatePolicies } from '../../domain/policy/evaluate.js';
 import { clusterViewOver } from '../../kube/informer-view.js';
-import type { Controller } from '../manager.js';
+import { untilAborted, type Controller } from '../manager.js';
 import { createPolicyViolationMetrics } from './metrics.js';
 import { startPolicyAuditController } from './policy-audit-controller.js';
 
@@ -38,7 +38,7 @@ export function policyAuditController(options: PolicyAuditOptions = {}): Control
         ...(options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
         ...(options.maxListed === undefined ? {} : { maxListed: options.maxListed }),
       });
-      await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await untilAborted(context.signal);
       await running.stop();
       metrics.clear();
     },

@@ -19,7 +19,7 @@ import { repositoryInitFailureCondition, repositoryPhase, summarizeRepositorySna
 import { isAlreadyExists, type KubeClient } from '../../kube/client.js';
 import type { EventRecorder } from '../event-recorder.js';
 import type { Informer } from '../informer.js';
-import type { Controller, ControllerContext } from '../manager.js';
+import { untilAborted, type Controller, type ControllerContext } from '../manager.js';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../work-queue.js';
 import { DEFAULT_INIT_RETRY, reconcileInitJob, type InitJobRetry } from '../storage/init-job.js';
 import {
@@ -137,10 +137,7 @@ export function repositoryController(options: RepositoryControllerOptions): Repo
       storages.addEventHandler({ add: onStorage, update: (previous, object) => previous.status?.phase !== object.status?.phase && onStorage(object) }),
       jobs.addEventHandler({ add: onJob, update: (_previous, object) => onJob(object), delete: onJob }),
     ];
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     for (const off of unsubscribe) off();
     await workQueue.shutdown();
     if (queue === workQueue) queue = undefined;

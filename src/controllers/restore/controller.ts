@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Controller } from '../manager.js';
+import { untilAborted, type Controller } from '../manager.js';
 import { createRestoreSessionMetrics } from './metrics.js';
 import { startRestoreSessionController } from './restore-session-controller.js';
 
@@ -33,7 +33,7 @@ export function restoreSessionController(options: RestoreSessionControllerFactor
         ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
         ...(options.now === undefined ? {} : { now: options.now }),
       });
-      await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await untilAborted(context.signal);
       await running.stop();
     },
   };

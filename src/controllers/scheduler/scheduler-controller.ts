@@ -4,11 +4,19 @@
  * holds the schedules itself).
  *
  * One timer for the earliest slot of all sessions (a min-heap of due times): between slots nothing
- * runs, however many configurations there are. A due slot queues its configuration; the reconcile
- * decides per session (slotDecision: catch-up after downtime, startingDeadlineSeconds; pause and
- * suspend; concurrencyPolicy) and creates the BackupSession under a name derived from the slot, so
- * a slot yields at most one session even when two leaders overlap (AlreadyExists = done). It writes
- * `status.sessions[]` (nextSchedule, SchedulerEnsured, InitialBackupTriggered) and nothing else.
+ * runs, however many configurations there are. Two paths create BackupSessions, both under a name
+ * derived from the slot, so a slot yields at most one session even when two leaders overlap or a
+ * process dies between creating it and recording it (AlreadyExists = done):
+ * - the fire path, for a due slot that is exactly the one planned (its following slot precomputed,
+ *   nothing missed, spec unchanged): concurrencyPolicy, then create — no cron arithmetic and no
+ *   status write on the way, up to {@link FIRE_CONCURRENCY} creates in flight;
+ * - the reconcile (work queue), for everything else: first sight, spec changes, catch-up after
+ *   downtime (slotDecision, startingDeadlineSeconds), pause and suspend, the initial backup, and any
+ *   slot the fire path declines or fails.
+ * `status.sessions[]` (nextSchedule, SchedulerEnsured, InitialBackupTriggered, nothing else) is
+ * written afterwards by a lower-priority queue: one write per configuration however many of its slots
+ * passed meanwhile (a later slot supersedes an unwritten one), none while creates are in flight. That
+ * queue also precomputes each session's following slot for the fire path.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Registry } from 'prom-client';
@@ -23,6 +31,7 @@ import {
   findCondition,
   formatTimestamp,
   isTerminalSessionPhase,
+  nextSlot,
   parseSchedule,
   SchedulerConditions,
   sessionStatusesEqual,
@@ -53,11 +62,13 @@ export interface SchedulerControllerOptions {
   initialBackup?: boolean;
   /** Configurations reconciled at once (each mostly waits on the API server). Default 16. */
   concurrency?: number;
+  /** BackupSession creates in flight on the fire path. Default {@link FIRE_CONCURRENCY}. */
+  fireConcurrency?: number;
 }
 
 /** The scheduler as the manager runs it, plus what tests and benchmarks wait on. */
 export interface SchedulerController extends Controller {
-  /** Resolves when no configuration is queued or being reconciled in the current term (timers may be pending). */
+  /** Resolves when no slot is being fired, no configuration is queued or being reconciled and no status write is pending in the current term (timers may be pending). */
   whenIdle(): Promise<void>;
   /** Sessions holding a slot in the current term. */
   scheduledCount(): number;
@@ -72,6 +83,13 @@ const BY_CONFIGURATION_SESSION = 'scheduler/configuration-session';
 /** setTimeout's longest delay; a later slot is reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const STATUS_WRITE_ATTEMPTS = 5;
+/**
+ * Creates in flight when many slots are due at once: enough to keep the keep-alive connections to the
+ * API server busy, few enough that one boundary does not queue thousands of requests in the socket pool.
+ */
+export const FIRE_CONCURRENCY = 32;
+/** Status writes at once: they only record what already happened, so they get a small share. */
+const STATUS_CONCURRENCY = 4;
 
 const defaultSetTimer = (callback: () => void, delayMs: number): SchedulerTimer => {
   const handle = setTimeout(callback, delayMs);
@@ -95,6 +113,8 @@ interface SessionState {
   schedule: Schedule;
   /** The slot planned next (epoch ms); undefined while paused or suspended. */
   due?: number;
+  /** The slot after `due` (epoch ms), computed off the hot path; undefined until then. */
+  following?: number;
 }
 
 interface ConfigurationState {
@@ -102,6 +122,8 @@ interface ConfigurationState {
   sessions: Map<string, SessionState>;
   /** Sessions whose initial BackupSession exists (the condition may not have reached the cache yet). */
   initialDone: Set<string>;
+  /** What status.sessions[] should say, from the last reconcile and the slots fired since; undefined before the first reconcile. */
+  results?: SessionScheduleState[];
 }
 
 /** The scheduler controller; create it once per process and give it to the manager. */
@@ -110,7 +132,8 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
   const setTimer = options.setTimer ?? defaultSetTimer;
   const initialBackup = options.initialBackup ?? true;
   const metrics = schedulerMetrics(options.registry ?? new Registry());
-  let term: { queue: WorkQueue; heap: SlotHeap } | undefined;
+  const fireConcurrency = Math.max(1, options.fireConcurrency ?? FIRE_CONCURRENCY);
+  let term: { whenIdle: () => Promise<void>; heap: SlotHeap } | undefined;
 
   async function start(context: ControllerContext): Promise<void> {
     const { client, informers, recorder, signal, logger } = context;
@@ -122,8 +145,28 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
 
     const heap = new SlotHeap();
     const states = new Map<string, ConfigurationState>();
+    const reconciling = new Set<string>();
     const queue = createWorkQueue((key) => reconcile(key), { name: 'scheduler', concurrency: options.concurrency ?? 16, logger });
-    term = { queue, heap };
+    const statusQueue = createWorkQueue((key) => recordStatus(key), { name: 'scheduler-status', concurrency: STATUS_CONCURRENCY, logger });
+    // Slots popped from the heap and not yet fired, in due order; `fireHead` is the next one.
+    let fireBacklog: string[] = [];
+    let fireHead = 0;
+    let firesInFlight = 0;
+    let fireWaiters: Array<() => void> = [];
+    const firesDone = (): boolean => firesInFlight === 0 && fireHead >= fireBacklog.length;
+    const whenFiresDone = (): Promise<void> => (firesDone() ? Promise.resolve() : new Promise((resolve) => fireWaiters.push(resolve)));
+    const whenIdle = async (): Promise<void> => {
+      // Each stage can feed the others (a declined fire queues a reconcile, a reconcile a status write).
+      for (;;) {
+        await whenFiresDone();
+        await queue.whenIdle();
+        await statusQueue.whenIdle();
+        const queued = queue.stats();
+        const status = statusQueue.stats();
+        if (firesDone() && queued.queued + queued.processing === 0 && status.queued + status.processing === 0) return;
+      }
+    };
+    term = { whenIdle, heap };
     let timer: SchedulerTimer | undefined;
     let timerDue: number | undefined;
 
@@ -141,9 +184,106 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
     const onTimer = (): void => {
       timer = undefined;
       timerDue = undefined;
-      for (const key of heap.popDue(clock().getTime())) queue.add(configurationKeyOf(key));
+      const due = heap.popDue(clock().getTime());
+      if (fireHead >= fireBacklog.length) {
+        fireBacklog = due;
+        fireHead = 0;
+      } else {
+        fireBacklog.push(...due);
+      }
+      pumpFires();
       arm();
     };
+
+    const pumpFires = (): void => {
+      while (firesInFlight < fireConcurrency && fireHead < fireBacklog.length && !signal.aborted) {
+        const key = fireBacklog[fireHead++] as string;
+        firesInFlight += 1;
+        void fire(key).finally(() => {
+          firesInFlight -= 1;
+          pumpFires();
+          if (!firesDone()) return;
+          fireBacklog = [];
+          fireHead = 0;
+          const waiters = fireWaiters;
+          fireWaiters = [];
+          for (const resolve of waiters) resolve();
+        });
+      }
+    };
+
+    /**
+     * The fast path of a due slot (see the module comment). Declines — hands the configuration to the
+     * reconcile — whenever anything but "the planned slot, on time" is the case: the reconcile decides
+     * those with slotDecision from the slot still recorded as due.
+     */
+    async function fire(key: string): Promise<void> {
+      const configurationKey = configurationKeyOf(key);
+      const sessionName = key.slice(configurationKey.length + 1);
+      const [namespace = '', name = ''] = configurationKey.split('/');
+      const state = states.get(configurationKey);
+      const known = state?.sessions.get(sessionName);
+      const configuration = configurations.get(namespace, name);
+      const session = configuration?.spec?.sessions?.find((candidate) => (candidate.name ?? '') === sessionName);
+      const slot = known?.due;
+      const following = known?.following;
+      const onTime =
+        state !== undefined &&
+        known !== undefined &&
+        slot !== undefined &&
+        following !== undefined &&
+        following > clock().getTime() &&
+        configuration !== undefined &&
+        configuration.metadata?.uid === state.uid &&
+        configuration.metadata?.deletionTimestamp === undefined &&
+        configuration.spec?.paused !== true &&
+        session !== undefined &&
+        session.scheduler?.suspend !== true &&
+        (session.scheduler?.schedule ?? '') === known.text &&
+        state.results !== undefined &&
+        !reconciling.has(configurationKey); // a reconcile in progress may be changing the plan
+      if (!onTime) {
+        queue.add(configurationKey);
+        return;
+      }
+      // Plan the next slot before the create: the heap never holds a slot twice, and a reconcile that
+      // starts meanwhile sees the next slot as the one due (nothing to run again).
+      known.due = following;
+      known.following = undefined;
+      heap.set(key, following);
+      try {
+        await runSlot(configuration, session, new Date(slot));
+      } catch (error) {
+        logger.warn({ configuration: configurationKey, session: sessionName, slot: formatTimestamp(new Date(slot)), err: error }, 'scheduled backup session not created; retrying through the reconcile');
+        if (known.due === following) {
+          // Back to "slot due": the reconcile runs it (with backoff) or counts it missed past the deadline.
+          known.due = slot;
+          known.following = following;
+          heap.remove(key);
+        }
+        queue.add(configurationKey);
+        return;
+      }
+      state.results = state.results?.map((result) => (result.name === sessionName && result.nextSchedule !== undefined ? { ...result, nextSchedule: new Date(following) } : result));
+      statusQueue.add(configurationKey);
+    }
+
+    /**
+     * The low-priority half of a fired slot: precompute each session's following slot, then write
+     * status.sessions[] as it stands now. Waits while creates are in flight.
+     */
+    async function recordStatus(configurationKey: string): Promise<void> {
+      await whenFiresDone();
+      const state = states.get(configurationKey);
+      if (state === undefined || signal.aborted) return;
+      for (const known of state.sessions.values()) {
+        if (known.due !== undefined && known.following === undefined) known.following = nextSlot(known.schedule, new Date(known.due)).getTime();
+      }
+      const [namespace = '', name = ''] = configurationKey.split('/');
+      const configuration = configurations.get(namespace, name);
+      if (configuration === undefined || configuration.metadata?.uid !== state.uid || state.results === undefined) return;
+      await writeStatus(configuration, state.results, clock());
+    }
 
     const forget = (configurationKey: string): void => {
       const state = states.get(configurationKey);
@@ -153,6 +293,15 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
     };
 
     async function reconcile(configurationKey: string): Promise<void> {
+      reconciling.add(configurationKey);
+      try {
+        await reconcileConfiguration(configurationKey);
+      } finally {
+        reconciling.delete(configurationKey);
+      }
+    }
+
+    async function reconcileConfiguration(configurationKey: string): Promise<void> {
       const [namespace = '', name = ''] = configurationKey.split('/');
       const configuration = configurations.get(namespace, name);
       if (configuration === undefined || configuration.metadata?.deletionTimestamp !== undefined) {
@@ -186,7 +335,8 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
         }
         arm();
       }
-      await writeStatus(configuration, results, now);
+      state.results = results;
+      statusQueue.add(configurationKey);
     }
 
     /** One session of a configuration: run what is due, plan the next slot, report its state. */
@@ -368,14 +518,16 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
     for (const off of unsubscribe) off();
     timer?.cancel();
     timer = undefined;
+    await whenFiresDone();
     await queue.shutdown();
-    if (term?.queue === queue) term = undefined;
+    await statusQueue.shutdown();
+    if (term?.heap === heap) term = undefined;
   }
 
   return {
     name: 'scheduler',
     start,
-    whenIdle: () => term?.queue.whenIdle() ?? Promise.resolve(),
+    whenIdle: () => term?.whenIdle() ?? Promise.resolve(),
     scheduledCount: () => term?.heap.size ?? 0,
   };
 }

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Controller } from '../manager.js';
+import { untilAborted, type Controller } from '../manager.js';
 import { startBackupSessionController } from './backup-session-controller.js';
 import { planBackup } from './execution-planner.js';
 import { createBackupSessionMetrics } from './metrics.js';
@@ -39,7 +39,7 @@ export function backupSessionController(options: BackupSessionControllerFactoryO
         ...(options.now === undefined ? {} : { now: options.now }),
         ...(options.prerequisitesTimeoutMs === undefined ? {} : { prerequisitesTimeoutMs: options.prerequisitesTimeoutMs }),
       });
-      await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve(), { once: true }));
+      await untilAborted(context.signal);
       await running.stop();
     },
   };

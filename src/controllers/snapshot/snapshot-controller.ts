@@ -12,7 +12,7 @@ import { CLEANUP_FINALIZER, REPOSITORY_NAME_LABEL, SNAPSHOT_LABEL } from '../../
 import { buildWipeSnapshotJob, jobOutcome, wipeSnapshotJobName, type MaintenanceJobSettings } from '../../domain/execution/maintenance-jobs.js';
 import type { KubeObject } from '../../domain/kube-object.js';
 import { isAlreadyExists } from '../../kube/client.js';
-import type { Controller, ControllerContext } from '../manager.js';
+import { untilAborted, type Controller, type ControllerContext } from '../manager.js';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../work-queue.js';
 import { retryFailedWipe } from '../repository/repository-controller.js';
 import { DEFAULT_INIT_RETRY, type InitJobRetry } from '../storage/init-job.js';
@@ -115,10 +115,7 @@ export function snapshotController(options: SnapshotControllerOptions): Snapshot
       jobs.addEventHandler({ add: onJob, update: (_previous, job) => onJob(job), delete: onJob }),
       repositories.addEventHandler({ update: (_previous, object) => onRepository(object), delete: (object) => onRepository({ ...object, metadata: { ...object.metadata, deletionTimestamp: 'gone' } }) }),
     ];
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     for (const off of unsubscribe) off();
     await workQueue.shutdown();
     if (queue === workQueue) queue = undefined;

@@ -12,7 +12,7 @@ import { buildInitStorageJob } from '../../domain/execution/maintenance-jobs.js'
 import type { KubeObject } from '../../domain/kube-object.js';
 import { setCondition } from '../../domain/status/conditions.js';
 import { initFailureCondition, storagePhase, storageRepositories } from '../../domain/status/storage-phase.js';
-import type { Controller, ControllerContext } from '../manager.js';
+import { untilAborted, type Controller, type ControllerContext } from '../manager.js';
 import { createWorkQueue, type WorkQueue } from '../work-queue.js';
 import { DEFAULT_INIT_RETRY, reconcileInitJob, type InitJobRetry } from './init-job.js';
 import { BACKUP_STORAGE, isDeleting, JOB, keyOf, REPOSITORY, splitKey, writeStatus } from './kube-writes.js';
@@ -108,10 +108,7 @@ export function storageController(options: StorageControllerOptions): StorageCon
       }),
       jobs.addEventHandler({ add: enqueueJobOwner, update: (_previous, job) => enqueueJobOwner(job), delete: enqueueJobOwner }),
     ];
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await untilAborted(signal);
     for (const off of unsubscribe) off();
     await workQueue.shutdown();
     if (queue === workQueue) queue = undefined;
