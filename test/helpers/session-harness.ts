@@ -9,7 +9,11 @@ import { createSharedInformers } from '../../src/controllers/informer.js';
 import { createEventRecorder } from '../../src/controllers/event-recorder.js';
 import { startBackupSessionController, type BackupSessionControllerOptions } from '../../src/controllers/session/backup-session-controller.js';
 import { createBackupSessionMetrics } from '../../src/controllers/session/metrics.js';
+import { planBackup } from '../../src/controllers/session/execution-planner.js';
+import type { ExecutionPlanner } from '../../src/controllers/session/plan.js';
+import { planRetention } from '../../src/controllers/session/retention-plan.js';
 import type { BackupConfiguration, BackupSession, Snapshot } from '../../src/api/index.js';
+import { autostashAddons } from '../../src/domain/execution/addons-catalog.js';
 import type { KubeObject } from '../../src/domain/kube-object.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { eventually, silentLogger, startTestControlPlane } from './control-plane.js';
@@ -184,3 +188,47 @@ export async function startHarness(t: Test, options: { readyRepositories?: strin
 
 export const conditionOf = (object: { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }> } } | undefined, type: string) =>
   object?.status?.conditions?.find((c) => c.type === type);
+
+/** Installs autostash's Addons and Functions, with each backup Function running `script` (component name in $1). */
+export async function installAddons(h: Harness, script: string): Promise<void> {
+  for (const object of autostashAddons('autostash:test')) {
+    const isBackupFunction = object.kind === 'Function' && /-backup$/.test(object.metadata?.name ?? '');
+    await h.client.create(isBackupFunction ? { ...object, spec: { ...(object.spec as object), command: ['sh', '-c', script, 'sh'], args: ['${COMPONENT_NAME:=}'] } } : object);
+  }
+}
+
+/** The real planner; the retention Job runs `retentionScript` instead of the executor. */
+export const realPlanner = (retentionScript = 'exit 0'): ExecutionPlanner => ({
+  planBackup,
+  planRetention: (objects) => {
+    const plan = planRetention(objects);
+    if (!plan.ok) return plan;
+    const spec = plan.job.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } };
+    spec.template.spec.containers[0] = { ...spec.template.spec.containers[0], command: ['sh', '-c', retentionScript], args: [] };
+    return plan;
+  },
+});
+
+/** Writes Snapshot.status.components[component] as the executor would (retrying on 409). */
+export async function writeComponent(h: Harness, snapshot: string, component: string, value: Record<string, unknown>): Promise<void> {
+  for (;;) {
+    const current = await h.client.get<Snapshot>({ ...SNAPSHOT, namespace: NS, name: snapshot });
+    try {
+      await h.client.updateStatus({ ...current, status: { ...current.status, components: { ...current.status?.components, [component]: value } } });
+      return;
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+    }
+  }
+}
+
+/** A component as the executor reports a successful backup of it. */
+export const succeededComponent = (component: string, size: string) => ({
+  path: `repository/v1/nightly/${component}`,
+  phase: 'Succeeded',
+  driver: 'Restic',
+  size,
+  integrity: true,
+  duration: '1.2s',
+  resticStats: [{ summary: { id: 'abc', hostPath: '/data', size, uploaded: '1 KiB', startTime: '2026-01-01T10:00:00Z', endTime: '2026-01-01T10:00:01Z' } }],
+});

@@ -7,65 +7,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Snapshot } from '../../../src/api/index.js';
-import { planBackup } from '../../../src/controllers/session/execution-planner.js';
-import type { ExecutionPlanner } from '../../../src/controllers/session/plan.js';
-import { planRetention } from '../../../src/controllers/session/retention-plan.js';
-import { autostashAddons } from '../../../src/domain/execution/addons-catalog.js';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
 import { eventually } from '../../helpers/control-plane.js';
-import { backupSession, conditionOf, configuration, NS, repository, REPOSITORY, SNAPSHOT, startHarness, type Harness } from '../../helpers/session-harness.js';
-
-/** Installs autostash's Addons and Functions, with each backup Function running `script` (component name in $1). */
-async function installAddons(h: Harness, script: string): Promise<void> {
-  for (const object of autostashAddons('autostash:test')) {
-    const isBackupFunction = object.kind === 'Function' && /-backup$/.test(object.metadata?.name ?? '');
-    await h.client.create(isBackupFunction ? { ...object, spec: { ...(object.spec as object), command: ['sh', '-c', script, 'sh'], args: ['${COMPONENT_NAME:=}'] } } : object);
-  }
-}
-
-/** The real planner; the retention Job runs `retentionScript` instead of the executor. */
-const planner = (retentionScript = 'exit 0'): ExecutionPlanner => ({
-  planBackup,
-  planRetention: (objects) => {
-    const plan = planRetention(objects);
-    if (!plan.ok) return plan;
-    const spec = plan.job.spec as { template: { spec: { containers: Array<Record<string, unknown>> } } };
-    spec.template.spec.containers[0] = { ...spec.template.spec.containers[0], command: ['sh', '-c', retentionScript], args: [] };
-    return plan;
-  },
-});
+import { backupSession, conditionOf, configuration, installAddons, NS, realPlanner, repository, REPOSITORY, startHarness, succeededComponent, writeComponent } from '../../helpers/session-harness.js';
 
 const SLEEP = 'sleep 60';
-
-async function writeComponent(h: Harness, snapshot: string, component: string, value: Record<string, unknown>): Promise<void> {
-  for (;;) {
-    const current = await h.client.get<Snapshot>({ ...SNAPSHOT, namespace: NS, name: snapshot });
-    try {
-      await h.client.updateStatus({ ...current, status: { ...current.status, components: { ...current.status?.components, [component]: value } } });
-      return;
-    } catch (error) {
-      if ((error as { code?: number }).code !== 409) throw error;
-    }
-  }
-}
-
-const succeeded = (component: string, size: string) => ({
-  path: `repository/v1/nightly/${component}`,
-  phase: 'Succeeded',
-  driver: 'Restic',
-  size,
-  integrity: true,
-  duration: '1.2s',
-  resticStats: [{ summary: { id: 'abc', hostPath: '/data', size, uploaded: '1 KiB', startTime: '2026-01-01T10:00:00Z', endTime: '2026-01-01T10:00:01Z' } }],
-});
 
 t.test('a Deployment: one Snapshot per repository, one Job, followed to Succeeded', async (t) => {
   const h = await startHarness(t, { readyRepositories: ['web-repo', 'web-repo-2'] });
   await installAddons(h, SLEEP);
   await h.client.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'web-data', namespace: NS }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } });
   await h.client.create(configuration({ retention: false, repositories: ['web-repo', 'web-repo-2'] }));
-  await h.start({ planner: planner() });
+  await h.start({ planner: realPlanner() });
   const name = 'web-backup-nightly-1700000001';
   await h.client.create(backupSession(name));
 
@@ -102,10 +55,10 @@ t.test('a Deployment: one Snapshot per repository, one Job, followed to Succeede
   t.match(jobs[0]?.metadata?.labels, { 'autostash.dev/component': 'dump', 'autostash.dev/job-component': 'backup', 'kubestash.com/invoker-name': 'web-backup' });
   t.match(jobs[0]?.metadata?.ownerReferences, [{ kind: 'BackupSession', name, controller: true }]);
 
-  await writeComponent(h, snapshotName, 'dump', succeeded('dump', '2 MiB'));
+  await writeComponent(h, snapshotName, 'dump', succeededComponent('dump', '2 MiB'));
   await eventually('the first snapshot to succeed', async () => (await h.snapshot(snapshotName))?.status?.phase === 'Succeeded');
   t.equal((await h.session(name))?.status?.phase, 'Running', 'one of two snapshots finished: still Running');
-  await writeComponent(h, 'web-repo-2-web-backup-nightly-1700000001', 'dump', succeeded('dump', '2 MiB'));
+  await writeComponent(h, 'web-repo-2-web-backup-nightly-1700000001', 'dump', succeededComponent('dump', '2 MiB'));
   const done = await h.phase(name, 'Succeeded');
   const finished = await h.snapshot(snapshotName);
   t.match(finished?.status, { phase: 'Succeeded', size: '2 MiB', integrity: true, snapshotTime: '2026-01-01T10:00:00Z' });
@@ -151,7 +104,7 @@ t.test('a StatefulSet with 3 replicas: a Job per pod; a failed Job fails its com
   await h.client.create({ ...repository('db-repo', { apiGroup: 'apps', kind: 'StatefulSet', name: 'db' }) });
   await h.setStatus(REPOSITORY, 'db-repo', { phase: 'Ready' });
   await h.client.create(configuration({ name: 'db-backup', target: { kind: 'StatefulSet', name: 'db', apiGroup: 'apps' }, repositories: ['db-repo'] }));
-  await h.start({ planner: planner('echo "repository locked" >&2; exit 1') });
+  await h.start({ planner: realPlanner('echo "repository locked" >&2; exit 1') });
   const name = 'db-backup-nightly-1700000002';
   await h.client.create(backupSession(name, { configuration: 'db-backup' }));
 
@@ -171,8 +124,8 @@ t.test('a StatefulSet with 3 replicas: a Job per pod; a failed Job fails its com
   t.equal(failedComponent.path, 'repository/v1/nightly/dump-pod-1');
   t.equal((await h.session(name))?.status?.phase, 'Running');
 
-  await writeComponent(h, snapshotName, 'dump-pod-0', succeeded('dump-pod-0', '1 KiB'));
-  await writeComponent(h, snapshotName, 'dump-pod-2', succeeded('dump-pod-2', '1 KiB'));
+  await writeComponent(h, snapshotName, 'dump-pod-0', succeededComponent('dump-pod-0', '1 KiB'));
+  await writeComponent(h, snapshotName, 'dump-pod-2', succeededComponent('dump-pod-2', '1 KiB'));
   await eventually('the snapshot to fail', async () => (await h.snapshot(snapshotName))?.status?.phase === 'Failed');
   await writeFile(release, '');
   const snapshot = await h.snapshot(snapshotName);
@@ -196,7 +149,7 @@ t.test('a standalone PVC with pvc-addon; the backup timeout stops the Jobs and f
   await h.client.create(repository('files-repo', { apiGroup: '', kind: 'PersistentVolumeClaim', name: 'files' }));
   await h.setStatus(REPOSITORY, 'files-repo', { phase: 'Ready' });
   await h.client.create(configuration({ name: 'files-backup', target: { kind: 'PersistentVolumeClaim', name: 'files' }, repositories: ['files-repo'], backupTimeout: '3s', retention: false }));
-  await h.start({ planner: planner() });
+  await h.start({ planner: realPlanner() });
   const name = 'files-backup-nightly-1700000003';
   await h.client.create(backupSession(name, { configuration: 'files-backup' }));
   const running = await h.phase(name, 'Running');
@@ -223,7 +176,7 @@ t.test('an unknown addon or task fails the session with the resolver message', a
   await installAddons(h, SLEEP);
   await h.client.create(configuration({ addon: 'nope-addon' }));
   await h.client.create(configuration({ name: 'bad-task', task: 'volume-dance' }));
-  await h.start({ planner: planner() });
+  await h.start({ planner: realPlanner() });
   await h.client.create(backupSession('web-backup-nightly-1', {}));
   await h.client.create(backupSession('bad-task-nightly-2', { configuration: 'bad-task' }));
   const addon = await h.phase('web-backup-nightly-1', 'Failed');
