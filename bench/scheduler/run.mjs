@@ -1,15 +1,16 @@
 // Scheduler benchmark: 1,000 → 5,000 → 10,000 BackupConfigurations (one session each) on the
 // embedded control plane, one scheduler (src/controllers/scheduler) watching them over HTTPS.
 //
-//   npm run build && node --expose-gc bench/scheduler/run.mjs [--sizes 1000,5000,10000] [--spread 10] [--idle-seconds 5] [--no-burst]
-//   (about 4.5 minutes: one real minute boundary per size, one for the burst)
+//   npx tsc -p tsconfig.build.json && node --expose-gc bench/scheduler/run.mjs [--sizes 1000,5000,10000] [--spread 60] [--boundaries 3] [--idle-seconds 5] [--no-burst]
+//   (one real minute per measured boundary: about 11 minutes with the defaults)
 //
 // Schedules: five-field cron fires on minute boundaries, so "spread over a minute" can only mean
-// spread over minute boundaries. Configuration i gets `<i % spread>-59/<spread> * * * *` (every
-// `spread` minutes, at a minute that depends on i): with --spread 10 a tenth of the configurations is
-// due at each boundary (100 / 500 / 1,000 at the three sizes). After the spread rounds, every
-// configuration is switched to `* * * * *` and one boundary is measured with all of them due at once
-// (the burst: the worst case, bounded by how fast one process creates BackupSessions).
+// spread over minute boundaries. With the default --spread 60 configuration i gets `<i % 60> * * * *`
+// (hourly, at minute i % 60): a sixtieth of the configurations is due at each boundary (~17 / 83 / 167
+// at the three sizes). Another spread s gives `<i % s>-59/<s> * * * *` (every s minutes). Each size is
+// measured over --boundaries consecutive boundaries. After the spread rounds every configuration is
+// switched to `* * * * *` and one boundary is measured with all of them due at once (the burst: a
+// stress line, bounded by how fast one process creates BackupSessions over HTTPS).
 //
 // Clock: the scheduler's wall clock is the real one shifted by a constant offset chosen so that the
 // first minute boundary comes ~25 s after start; time runs at its real rate and timers are real
@@ -30,13 +31,15 @@ import { Registry } from 'prom-client';
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,5000,10000' },
-    spread: { type: 'string', default: '10' },
+    spread: { type: 'string', default: '60' },
+    boundaries: { type: 'string', default: '3' },
     'no-burst': { type: 'boolean', default: false },
     'idle-seconds': { type: 'string', default: '5' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
 const spread = Number(values.spread);
+const boundaries = Number(values.boundaries);
 const idleSeconds = Number(values['idle-seconds']);
 
 const { startControlPlane } = await import('../../dist/embedded/control-plane.js');
@@ -88,7 +91,7 @@ const configuration = (i, schedule) => ({
     }],
   },
 });
-const spreadSchedule = (i) => `${i % spread}-59/${spread} * * * *`;
+const spreadSchedule = (i) => (spread === 60 ? `${i % 60} * * * *` : `${i % spread}-59/${spread} * * * *`);
 
 const baseMemory = memory();
 const kubeConfig = new KubeConfig();
@@ -135,7 +138,7 @@ async function takenOver(count) {
 /** Configurations of `size` due at `boundary` (their minute group). */
 const dueAt = (boundary, size, everyMinute) => {
   if (everyMinute) return size;
-  const group = (boundary / MINUTE) % 60 % spread;
+  const group = ((boundary / MINUTE) % 60) % spread;
   return Math.floor(size / spread) + (group < size % spread ? 1 : 0);
 };
 
@@ -176,14 +179,23 @@ try {
     created = size;
     const takeOverMs = await takenOver(size);
     const mem = memory();
-    const result = await measureBoundary(size);
     rows.push({ size, mem });
     console.log(
       `${String(size).padStart(6)} configurations: created in ${ms(createMs)}, scheduled (status written) ${ms(takeOverMs)} later; ` +
-        `heap ${mib(mem.heap)} (+${mib(mem.heap - baseMemory.heap)} over the empty plane), RSS ${mib(mem.rss)}; ` +
-        `idle CPU ${(result.idleCpu * 100).toFixed(2)} % of one core over ${(result.idleMs / 1000).toFixed(1)} s; ` +
-        `boundary ${new Date(result.boundary).toISOString().slice(11, 16)}: ${result.delays.length}/${result.expected} created, ${describeDelays(result.delays)}`,
+        `heap ${mib(mem.heap)} (+${mib(mem.heap - baseMemory.heap)} over the empty plane), RSS ${mib(mem.rss)}`,
     );
+    const all = [];
+    for (let round = 0; round < boundaries; round++) {
+      const result = await measureBoundary(size);
+      all.push(...result.delays);
+      console.log(
+        `        boundary ${new Date(result.boundary).toISOString().slice(11, 16)}: idle CPU before it ${(result.idleCpu * 100).toFixed(2)} % of one core over ${(result.idleMs / 1000).toFixed(1)} s; ` +
+          `${result.delays.length}/${result.expected} created, ${describeDelays(result.delays)}`,
+      );
+    }
+    all.sort((a, b) => a - b);
+    const after = memory();
+    console.log(`        ${size} over ${boundaries} boundaries: ${describeDelays(all)}; heap ${mib(after.heap)}, RSS ${mib(after.rss)}`);
   }
 
   if (!values['no-burst']) {

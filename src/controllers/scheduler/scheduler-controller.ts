@@ -42,7 +42,7 @@ import {
 } from '../../domain/schedule/index.js';
 import { isAlreadyExists, isConflict, isNotFound, type ResourceInfo } from '../../kube/client.js';
 import type { Controller, ControllerContext } from '../manager.js';
-import { createWorkQueue, type WorkQueue } from '../work-queue.js';
+import { createWorkQueue } from '../work-queue.js';
 import { schedulerMetrics } from './metrics.js';
 import { SlotHeap } from './slot-heap.js';
 
@@ -64,6 +64,13 @@ export interface SchedulerControllerOptions {
   concurrency?: number;
   /** BackupSession creates in flight on the fire path. Default {@link FIRE_CONCURRENCY}. */
   fireConcurrency?: number;
+  /**
+   * This long before a slot, open as many connections to the API server as creates will be in flight
+   * (cheap GETs). The client's keep-alive sockets close after 30 s idle, so at a minute boundary every
+   * create would otherwise wait for its own TLS handshake, all at once. Default
+   * {@link CONNECTION_WARM_UP_MS}; 0 turns it off (one timer per slot instead of two).
+   */
+  connectionWarmUpMs?: number;
 }
 
 /** The scheduler as the manager runs it, plus what tests and benchmarks wait on. */
@@ -88,6 +95,7 @@ const STATUS_WRITE_ATTEMPTS = 5;
  * API server busy, few enough that one boundary does not queue thousands of requests in the socket pool.
  */
 export const FIRE_CONCURRENCY = 32;
+export const CONNECTION_WARM_UP_MS = 2000;
 /** Status writes at once: they only record what already happened, so they get a small share. */
 const STATUS_CONCURRENCY = 4;
 
@@ -133,6 +141,7 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
   const initialBackup = options.initialBackup ?? true;
   const metrics = schedulerMetrics(options.registry ?? new Registry());
   const fireConcurrency = Math.max(1, options.fireConcurrency ?? FIRE_CONCURRENCY);
+  const warmUpMs = Math.max(0, options.connectionWarmUpMs ?? CONNECTION_WARM_UP_MS);
   let term: { whenIdle: () => Promise<void>; heap: SlotHeap } | undefined;
 
   async function start(context: ControllerContext): Promise<void> {
@@ -169,22 +178,36 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
     term = { whenIdle, heap };
     let timer: SchedulerTimer | undefined;
     let timerDue: number | undefined;
+    /** The slot whose connections were warmed up (see connectionWarmUpMs). */
+    let warmedFor: number | undefined;
 
-    /** Keeps the one timer on the earliest due slot. */
+    /** Keeps the one timer on the earliest due slot, or on its warm-up just before. */
     const arm = (): void => {
       if (signal.aborted) return;
       const top = heap.peek();
-      if (top === timerDue && timer !== undefined) return;
+      const at = top !== undefined && warmUpMs > 0 && warmedFor !== top ? top - warmUpMs : top;
+      if (at === timerDue && timer !== undefined) return;
       timer?.cancel();
       timer = undefined;
-      timerDue = top;
-      if (top === undefined) return;
-      timer = setTimer(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, top - clock().getTime())));
+      timerDue = at;
+      if (at === undefined) return;
+      timer = setTimer(onTimer, Math.min(MAX_TIMER_MS, Math.max(0, at - clock().getTime())));
     };
     const onTimer = (): void => {
       timer = undefined;
       timerDue = undefined;
-      const due = heap.popDue(clock().getTime());
+      const now = clock().getTime();
+      const top = heap.peek();
+      if (top !== undefined && top > now) {
+        // Early: a warm-up, or a step of a delay longer than setTimeout takes.
+        if (warmUpMs > 0 && warmedFor !== top && top - now <= warmUpMs) {
+          warmedFor = top;
+          warmConnections(top);
+        }
+        arm();
+        return;
+      }
+      const due = heap.popDue(now);
       if (fireHead >= fireBacklog.length) {
         fireBacklog = due;
         fireHead = 0;
@@ -193,6 +216,17 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
       }
       pumpFires();
       arm();
+    };
+
+    /** One cheap GET per create that will be in flight at `slot`, all at once: each opens (or keeps) a keep-alive connection. */
+    const warmConnections = (slot: number): void => {
+      const connections = Math.min(fireConcurrency, heap.countDueAt(slot));
+      const [namespace = '', name = ''] = configurationKeyOf(heap.firstDueAt(slot) ?? '').split('/');
+      for (let i = 0; i < connections; i++) {
+        client.find({ ...BACKUP_CONFIGURATION_TYPE, namespace, name }, { signal }).catch((error: unknown) => {
+          if (!signal.aborted) logger.debug({ err: error }, 'connection warm-up request failed');
+        });
+      }
     };
 
     const pumpFires = (): void => {
@@ -518,6 +552,8 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
     for (const off of unsubscribe) off();
     timer?.cancel();
     timer = undefined;
+    // Slots not fired yet stay recorded as due (status.sessions[].nextSchedule): the next leader runs them.
+    fireBacklog = fireBacklog.slice(0, fireHead);
     await whenFiresDone();
     await queue.shutdown();
     await statusQueue.shutdown();

@@ -32,6 +32,19 @@ export class SlotHeap {
     this.current.delete(key);
   }
 
+  /** How many keys are due exactly at `due`. O(n): for a once-per-slot question. */
+  countDueAt(due: number): number {
+    let count = 0;
+    for (const value of this.current.values()) if (value === due) count += 1;
+    return count;
+  }
+
+  /** A key due exactly at `due`, if any. */
+  firstDueAt(due: number): string | undefined {
+    for (const [key, value] of this.current) if (value === due) return key;
+    return undefined;
+  }
+
   /** The earliest due time, if any. */
   peek(): number | undefined {
     this.dropStale();

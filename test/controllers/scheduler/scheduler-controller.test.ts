@@ -70,13 +70,21 @@ interface Instance {
 }
 
 /** Starts a scheduler as the manager would for a term (own client, informers and recorder). */
-async function startScheduler(t: Test, kubeConfig: KubeConfig, clock: Clock, options: { registry?: Registry; initialBackup?: boolean } = {}): Promise<Instance> {
+async function startScheduler(t: Test, kubeConfig: KubeConfig, clock: Clock, options: { registry?: Registry; initialBackup?: boolean; fireConcurrency?: number; connectionWarmUpMs?: number } = {}): Promise<Instance> {
   const client = createKubeClient(kubeConfig);
   const logger = silentLogger();
   const informers = createSharedInformers(client, { logger });
   const recorder = createEventRecorder({ client, logger });
   const abort = new AbortController();
-  const controller = schedulerController({ now: clock.now, setTimer: clock.setTimer, registry: options.registry ?? new Registry(), initialBackup: options.initialBackup ?? false });
+  const controller = schedulerController({
+    now: clock.now,
+    setTimer: clock.setTimer,
+    registry: options.registry ?? new Registry(),
+    initialBackup: options.initialBackup ?? false,
+    ...(options.fireConcurrency !== undefined ? { fireConcurrency: options.fireConcurrency } : {}),
+    // Off unless a test is about it: it adds a timer before every slot.
+    connectionWarmUpMs: options.connectionWarmUpMs ?? 0,
+  });
   informers.start();
   const running = controller.start({ client, informers, recorder, signal: abort.signal, logger });
   let stopped = false;
@@ -352,4 +360,83 @@ t.test('an invalid schedule is reported in SchedulerEnsured and holds no slot', 
   t.equal(condition.reason, 'InvalidSchedule');
   t.equal(condition.message, 'spec.sessions[0].scheduler.schedule: unknown time zone "Mars/Olympus" in CRON_TZ=; use an IANA name such as Europe/Berlin or America/New_York');
   t.equal((await statusOf('web'))?.nextSchedule, undefined);
+});
+
+const metricValues = async (registry: Registry, name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []) as Array<{ metricName?: string; value: number }>;
+
+t.test('a restart between creating a slot session and writing nextSchedule creates nothing and misses nothing', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf, statusOf, events } = await setup(t, '2025-01-01T10:00:30Z');
+  const registry = new Registry();
+  await client.create(configuration('web', { scheduler: { concurrencyPolicy: 'Allow' } }));
+  const stored = await client.get<BackupConfiguration>({ ...BC, namespace: NS, name: 'web' });
+  // The last leader created the 10:00 session and died before recording 11:00: status still says 10:00.
+  await client.updateStatus({ ...stored, status: { sessions: [{ name: 'nightly', nextSchedule: '2025-01-01T10:00:00Z', conditions: [] }] } });
+  await client.create<BackupSession>({
+    ...BS,
+    metadata: {
+      name: slotName('web', '2025-01-01T10:00:00Z'),
+      namespace: NS,
+      labels: { 'kubestash.com/invoker-kind': 'BackupConfiguration', 'kubestash.com/invoker-name': 'web', 'kubestash.com/session-name': 'nightly' },
+      annotations: { 'autostash.dev/triggered-by': 'scheduler', 'autostash.dev/scheduled-at': '2025-01-01T10:00:00Z' },
+    },
+    spec: { invoker: { apiGroup: 'core.kubestash.com', kind: 'BackupConfiguration', name: 'web' }, session: 'nightly' },
+  } as BackupSession);
+  const scheduler = await startScheduler(t, kubeConfig, clock, { registry });
+  await settled(scheduler, 1);
+  await eventually('the next schedule recorded', async () => (await statusOf('web'))?.nextSchedule === '2025-01-01T11:00:00Z');
+  t.same((await sessionsOf('web')).map((s) => s.metadata?.name), [slotName('web', '2025-01-01T10:00:00Z')], 'the slot has its one session');
+  t.same(await metricValues(registry, 'autostash_schedule_missed_total'), [], 'the slot that ran is not a miss');
+  t.equal((await events('MissedSchedule')).length, 0);
+  t.equal((await metricValues(registry, 'autostash_schedule_delay_seconds')).find((v) => v.metricName === 'autostash_schedule_delay_seconds_count')?.value, 0, 'no creation, no delay observed');
+});
+
+t.test('many configurations due at one slot: every session is created, statuses follow, the next slot is already planned', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf, statusOf } = await setup(t);
+  const registry = new Registry();
+  const names = Array.from({ length: 12 }, (_, i) => `app-${i}`);
+  for (const name of names) await client.create(configuration(name, { scheduler: { concurrencyPolicy: 'Allow' } }));
+  // Three creates in flight at most: the backlog of due slots is worked off in order.
+  const scheduler = await startScheduler(t, kubeConfig, clock, { registry, fireConcurrency: 3 });
+  await settled(scheduler, names.length);
+  t.same(clock.pending(), ['2025-01-01T11:00:00.000Z'], 'one timer for all twelve');
+  for (const slot of ['2025-01-01T11:00:00Z', '2025-01-01T12:00:00Z']) {
+    clock.advance(slot);
+    await scheduler.controller.whenIdle();
+    for (const name of names) t.ok((await sessionsOf(name)).some((s) => s.metadata?.name === slotName(name, slot)), `${name}: the ${slot} session`);
+  }
+  const next = new Set(await Promise.all(names.map(async (name) => (await statusOf(name))?.nextSchedule)));
+  t.same([...next], ['2025-01-01T13:00:00Z'], 'every status names the slot after the last one fired');
+  t.same(clock.pending(), ['2025-01-01T13:00:00.000Z']);
+  t.equal((await metricValues(registry, 'autostash_schedule_delay_seconds')).find((v) => v.metricName === 'autostash_schedule_delay_seconds_count')?.value, 24, 'a delay per created session');
+});
+
+t.test('a timer that fires after the following slot passed leaves the slot to the reconcile: latest runs, the rest is missed', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf, events } = await setup(t);
+  const registry = new Registry();
+  await client.create(configuration('web', { scheduler: { concurrencyPolicy: 'Allow' } }));
+  const scheduler = await startScheduler(t, kubeConfig, clock, { registry });
+  await settled(scheduler, 1);
+  // The process was frozen from 10:15 to 12:30: the 11:00 timer fires once, at 12:30.
+  clock.advance('2025-01-01T12:30:00Z');
+  await scheduler.controller.whenIdle();
+  t.same((await sessionsOf('web')).map((s) => s.metadata?.name), [slotName('web', '2025-01-01T12:00:00Z')], 'only the latest slot runs');
+  t.equal((await metricValues(registry, 'autostash_schedule_missed_total'))[0]?.value, 1, '11:00 counted as missed');
+  await eventually('the MissedSchedule event', async () => (await events('MissedSchedule')).length === 1);
+  t.same(clock.pending(), ['2025-01-01T13:00:00.000Z']);
+});
+
+t.test('connection warm-up: a timer shortly before the slot opens connections, then the slot fires', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf } = await setup(t);
+  for (const name of ['web', 'db']) await client.create(configuration(name, { scheduler: { concurrencyPolicy: 'Allow' } }));
+  const scheduler = await startScheduler(t, kubeConfig, clock, { connectionWarmUpMs: 2000 });
+  await settled(scheduler, 2);
+  t.same(clock.pending(), ['2025-01-01T10:59:58.000Z'], 'the warm-up timer comes first');
+  clock.advance('2025-01-01T10:59:58.500Z');
+  t.same(clock.pending(), ['2025-01-01T11:00:00.000Z'], 'then the slot itself');
+  await scheduler.controller.whenIdle();
+  t.same(await sessionsOf('web'), [], 'warming up creates nothing');
+  clock.advance('2025-01-01T11:00:00Z');
+  await scheduler.controller.whenIdle();
+  for (const name of ['web', 'db']) t.same((await sessionsOf(name)).map((s) => s.metadata?.name), [slotName(name, '2025-01-01T11:00:00Z')]);
+  t.same(clock.pending(), ['2025-01-01T11:59:58.000Z'], 'the next warm-up');
 });

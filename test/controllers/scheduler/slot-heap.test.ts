@@ -43,3 +43,19 @@ t.test('many keys moved many times: still exact order, and stale items are compa
   t.same(order.map((key) => expected.get(key)), want.map((key) => expected.get(key)), 'due times ascending');
   t.same(new Set(order), new Set(want), 'every live key once');
 });
+
+t.test('keys due at one instant: counted and one of them named, moved and removed keys excluded', async (t) => {
+  const heap = new SlotHeap();
+  t.equal(heap.countDueAt(10), 0);
+  t.equal(heap.firstDueAt(10), undefined);
+  heap.set('a', 10);
+  heap.set('b', 10);
+  heap.set('c', 10);
+  heap.set('d', 20);
+  heap.set('c', 30); // moved away
+  heap.remove('a');
+  t.equal(heap.countDueAt(10), 1);
+  t.equal(heap.firstDueAt(10), 'b');
+  t.equal(heap.countDueAt(20), 1);
+  t.equal(heap.countDueAt(15), 0);
+});
