@@ -81,7 +81,7 @@ export function configuration(options: {
   } as BackupConfiguration;
 }
 
-export function backupSession(name: string, options: { configuration?: string; session?: string; retryLeft?: number; kind?: string } = {}): BackupSession {
+export function backupSession(name: string, options: { configuration?: string; session?: string; retryLeft?: number; kind?: string; backupTimeout?: string } = {}): BackupSession {
   return {
     ...BS_TYPE,
     metadata: { name, namespace: NS },
@@ -89,6 +89,7 @@ export function backupSession(name: string, options: { configuration?: string; s
       invoker: { apiGroup: 'core.kubestash.com', kind: options.kind ?? 'BackupConfiguration', name: options.configuration ?? 'web-backup' },
       session: options.session ?? 'nightly',
       ...(options.retryLeft !== undefined ? { retryLeft: options.retryLeft } : {}),
+      ...(options.backupTimeout !== undefined ? { backupTimeout: options.backupTimeout } : {}),
     },
   };
 }

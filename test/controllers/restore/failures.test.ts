@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { eventually } from '../../helpers/control-plane.js';
-import { conditionOf, configuration, createSnapshot, JOB_TYPE, NS, restoreSession, RS_TYPE, snapshot, startHarness } from './harness.js';
+import { BS_TYPE, conditionOf, configuration, createSnapshot, JOB_TYPE, NS, restoreSession, RS_TYPE, snapshot, startHarness } from './harness.js';
 
 const restored = { apiGroup: '', kind: 'PersistentVolumeClaim', name: 'restored-data', namespace: NS };
 
@@ -99,4 +99,25 @@ t.test('Jobs that cannot be built fail the restore with RestoreExecutorEnsured F
   t.match(conditionOf(failed, 'RestoreExecutorEnsured'), { status: 'False', reason: 'FailedToEnsureRestoreExecutor', message: /spec.target: Deployment demo\/stateless mounts no volume autostash can restore into/ });
   t.same(await h.jobsOf('nowhere'), []);
   t.notOk((await h.configuration('stateless-backup')).spec?.paused, 'the pause made before is undone');
+});
+
+t.test('a running backup of the target holds the restore; restoreTimeout passing before the Jobs exist fails it without Jobs', async (t) => {
+  const h = await startHarness(t);
+  await h.client.create(configuration('restored-backup', restored));
+  await h.client.create({
+    ...BS_TYPE,
+    metadata: { name: 'restored-backup-nightly-1', namespace: NS },
+    spec: { invoker: { apiGroup: 'core.kubestash.com', kind: 'BackupConfiguration', name: 'restored-backup' }, session: 'nightly' },
+  });
+  await createSnapshot(h, snapshot('web-repo-1'));
+  await h.start();
+  await h.client.create(restoreSession('held', { snapshot: 'web-repo-1', timeout: '2s' }));
+  await eventually('the backups of the target to be paused', async () => (await h.configuration('restored-backup')).spec?.paused === true);
+  const failed = await h.phase('held', 'Failed', 15_000);
+  t.match(conditionOf(failed, 'RestoreExecutorEnsured'), { status: 'False', reason: 'DeadlineExceeded', message: 'restoreTimeout 2s passed before the restore Jobs were created' });
+  t.match(conditionOf(failed, 'RestoreIncomplete'), { status: 'True', message: 'the restore did not finish within restoreTimeout 2s (unfinished: dump)' });
+  t.same(await h.jobsOf('held'), [], 'no Job while the backup ran');
+  t.notOk((await h.configuration('restored-backup')).spec?.paused, 'backups resumed');
+  const event = await eventually('RestoreFailed', async () => (await h.events('held')).find((e) => e.reason === 'RestoreFailed'));
+  t.match(event.message, /RestoreExecutorEnsured: restoreTimeout 2s passed before the restore Jobs were created/);
 });
