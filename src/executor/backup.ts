@@ -3,7 +3,8 @@
  * `Snapshot.status.components[<component>]` (the only part of a Snapshot the executor writes).
  */
 import { readdir, stat } from 'node:fs/promises';
-import type { BackupSession, Snapshot, SnapshotComponent } from '../api/index.js';
+import { join } from 'node:path';
+import type { BackupSession, BackupStorage, Snapshot, SnapshotComponent } from '../api/index.js';
 import { parseGoDuration } from '../domain/duration.js';
 import { BACKUP_SESSION_LABEL, componentPath, PVC_DATA_MOUNT_PATH } from '../domain/execution/labels.js';
 import { formatByteSize } from '../domain/status/snapshot-phase.js';
@@ -13,6 +14,7 @@ import {
   ExecError,
   formatDuration,
   getRequired,
+  localRoot,
   requireSafeAbsolutePath,
   resolveRepository,
   rfc3339,
@@ -22,6 +24,7 @@ import {
   withComponentRepository,
   type ExecOptions,
 } from './context.js';
+import { METADATA_FILE } from './init.js';
 import { createProgressThrottle, type BackupProgress } from './restic.js';
 import { DEFAULT_STALE_LOCK_MS, removeStaleLocks } from './stale-locks.js';
 
@@ -54,6 +57,25 @@ export interface BackupResult {
 }
 
 type ResticStatsEntry = NonNullable<SnapshotComponent['resticStats']>[number];
+
+/**
+ * Throws an ExecError naming the mount path unless a local backend's root is a directory holding the
+ * metadata.yaml that init-storage wrote; does nothing for other providers. Why: a share that is not mounted
+ * leaves an empty (or no) directory at the mount path, and `restic init` would quietly start a new repository
+ * there, on the wrong disk, while the real one is unreachable.
+ */
+export async function requireInitialisedLocalRoot(storage: BackupStorage, volumeMap: Record<string, string> | undefined): Promise<void> {
+  const root = localRoot(storage, volumeMap);
+  if (root === undefined) return;
+  const what = `the local backend root ${storage.spec?.storage?.local?.mountPath ?? ''}`;
+  const info = await stat(root).catch(() => undefined);
+  if (info === undefined) throw new ExecError(`${what} does not exist (is the backend mounted?)`);
+  if (!info.isDirectory()) throw new ExecError(`${what} is not a directory`);
+  const marker = await stat(join(root, METADATA_FILE)).catch(() => undefined);
+  if (marker === undefined) {
+    throw new ExecError(`${what} has no ${METADATA_FILE}: the backend is not mounted or was not initialised, so no restic repository is created there`);
+  }
+}
 
 /**
  * Validates the paths, then for each Snapshot of the session (status.snapshots[] names, else the Snapshots
@@ -101,6 +123,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       const repositoryName = snapshot.spec?.repository ?? '';
       if (repositoryName === '') throw new ExecError(`Snapshot ${snapshotName} has no spec.repository`);
       const resolved = await resolveRepository(client, namespace, repositoryName);
+      await requireInitialisedLocalRoot(resolved.storage, options.volumeMap);
       await withComponentRepository(options, resolved, base.path as string, async ({ restic }) => {
         await restic.init();
         await removeStaleLocks({

@@ -66,6 +66,8 @@ t.test('exec backup as a child process: exit 0 on success, 1 with a one-line rea
     HOSTNAME: 'bs-dump-x1y2z',
     AUTOSTASH_VOLUME_MAP: JSON.stringify({ '/backend': backend, '/kubestash-data': data }),
   };
+  // As on a cluster, the storage is initialised (metadata.yaml written) before any backup runs on it.
+  t.equal((await run(['init-storage', `--namespace=${ns}`, '--storage=local'], env)).code, 0, 'init-storage');
   const ok = await run(['backup', `--namespace=${ns}`, '--backupsession=bs', '--component=dump', '--paths=/kubestash-data', '--exclude=', '--scratch-dir=', '--enable-cache=false'], env);
   t.equal(ok.code, 0, ok.stderr);
   const snapshot = await client.get<Snapshot>({ ...SNAPSHOT_TYPE, namespace: ns, name: 'repo-bs' });
