@@ -411,7 +411,8 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
     status.duration = formatGoDuration(durationMs);
     status.conditions = withCondition(status.conditions, { type: C.MetricsPushed, status: 'True', reason: 'SuccessfullyPushedMetrics', message: 'restore metrics recorded' }, at);
     const written = await writeStatus(rs, status);
-    const phase = written.status?.phase ?? restoreSessionPhase(status);
+    // writeStatus stores exactly this phase (or finds it already stored).
+    const phase = restoreSessionPhase(status);
     metrics.observe({ namespace: namespaceOf(rs), phase, durationSeconds: durationMs / 1000 });
     if (phase === 'Succeeded') {
       recorder.normal(written, 'RestoreSucceeded', `restored ${status.totalComponents ?? 0} component(s) in ${status.duration}`);

@@ -44,7 +44,7 @@ export function planBackup(objects: ClusterObjects): BackupPlan {
     storages: objects.storages,
     image: objects.image,
     ...(objects.serviceAccountName === undefined ? {} : { serviceAccountName: objects.serviceAccountName }),
-    owner: { apiVersion: backupSession.apiVersion ?? 'core.kubestash.com/v1alpha1', kind: 'BackupSession', name: backupSession.metadata?.name ?? '', uid: backupSession.metadata?.uid ?? '' },
+    owner: { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession', name: backupSession.metadata?.name ?? '', uid: backupSession.metadata?.uid ?? '' },
   });
   if (built.errors.length > 0) {
     return { ok: false, reason: 'InvalidBackupJob', message: `spec.sessions[${sessionIndex}]: ${built.errors.map(formatFieldError).join('; ')}` };

@@ -13,7 +13,7 @@ export function planRetention(objects: ClusterObjects): RetentionPlan {
     storages: objects.storages,
     image: objects.image,
     ...(objects.serviceAccountName === undefined ? {} : { serviceAccountName: objects.serviceAccountName }),
-    owner: { apiVersion: backupSession.apiVersion ?? 'core.kubestash.com/v1alpha1', kind: 'BackupSession', name: backupSession.metadata?.name ?? '', uid: backupSession.metadata?.uid ?? '' },
+    owner: { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession', name: backupSession.metadata?.name ?? '', uid: backupSession.metadata?.uid ?? '' },
   });
   if (built.errors.length > 0) return { ok: false, reason: 'InvalidRetentionJob', message: built.errors.map(formatFieldError).join('; ') };
   return { ok: true, job: built.job };

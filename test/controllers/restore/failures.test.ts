@@ -32,14 +32,14 @@ t.test('restoreTimeout: the deadline is in the status; when it passes the runnin
   const h = await startHarness(t);
   await createSnapshot(h, snapshot('web-repo-1'));
   await h.start();
-  await h.client.create(restoreSession('slow', { snapshot: 'web-repo-1', timeout: '2s' }));
+  await h.client.create(restoreSession('slow', { snapshot: 'web-repo-1', timeout: '4s' }));
   const running = await h.phase('slow', 'Running');
   const deadline = Date.parse(running.status?.restoreDeadline ?? '');
-  t.equal(deadline - Date.parse(running.metadata?.creationTimestamp ?? ''), 2000, 'restoreDeadline = creation + restoreTimeout');
+  t.equal(deadline - Date.parse(running.metadata?.creationTimestamp ?? ''), 4000, 'restoreDeadline = creation + restoreTimeout');
   t.equal((await h.jobsOf('slow')).length, 1);
   const failed = await h.phase('slow', 'Failed', 15_000);
-  t.match(conditionOf(failed, 'RestoreIncomplete'), { status: 'True', reason: 'DeadlineExceeded', message: /did not finish within restoreTimeout 2s \(unfinished: dump\)/ });
-  t.match(failed.status?.components?.dump, { phase: 'Failed', error: 'component dump did not finish within restoreTimeout 2s' });
+  t.match(conditionOf(failed, 'RestoreIncomplete'), { status: 'True', reason: 'DeadlineExceeded', message: /did not finish within restoreTimeout 4s \(unfinished: dump\)/ });
+  t.match(failed.status?.components?.dump, { phase: 'Failed', error: 'component dump did not finish within restoreTimeout 4s' });
   await eventually('the running Job to be deleted', async () => (await h.jobsOf('slow')).length === 0);
 });
 
