@@ -59,15 +59,14 @@ export class ExecError extends Error {
  * the path or is followed by `/` in it is replaced by its host path. Without a map (a real pod) the path is unchanged.
  */
 export function translatePath(volumeMap: Record<string, string> | undefined, containerPath: string): string {
-  let best: string | undefined;
-  for (const mountPath of Object.keys(volumeMap ?? {})) {
+  let best: { bare: string; host: string } | undefined;
+  for (const [mountPath, host] of Object.entries(volumeMap ?? {})) {
     const bare = mountPath.replace(/\/+$/, '') || '/';
     const matches = containerPath === bare || containerPath.startsWith(bare === '/' ? '/' : `${bare}/`);
-    if (matches && (best === undefined || bare.length > best.length)) best = bare;
+    if (matches && (best === undefined || bare.length > best.bare.length)) best = { bare, host };
   }
-  if (best === undefined || volumeMap === undefined) return containerPath;
-  const host = (volumeMap[best] ?? volumeMap[`${best}/`] ?? '').replace(/\/+$/, '');
-  return `${host}${containerPath.slice(best === '/' ? 0 : best.length)}` || '/';
+  if (best === undefined) return containerPath;
+  return `${best.host.replace(/\/+$/, '')}${containerPath.slice(best.bare === '/' ? 0 : best.bare.length)}` || '/';
 }
 
 /** True when `containerPath` is a mount path of the volume map or lies under one. */
@@ -166,7 +165,7 @@ export function describeFailure(error: unknown): string {
     const detail = error.code === 'Failed' ? `: ${lastMeaningfulLine(error.stderrTail)}` : '';
     return `${reasons[error.code]}${detail}`;
   }
-  if (error instanceof Error) return error.message.split('\n')[0] ?? error.message;
+  if (error instanceof Error) return error.message.replace(/\n[\s\S]*$/, '');
   return String(error);
 }
 
@@ -237,12 +236,17 @@ export async function resolveRepository(
   return { repository, storage, storageSecret, password };
 }
 
-/** The root of a local backend on this machine: its mount path, translated. Undefined for other providers. */
-export function localRoot(storage: BackupStorage, volumeMap: Record<string, string> | undefined): string | undefined {
-  if (storage.spec?.storage?.provider !== 'local') return undefined;
-  const mountPath = storage.spec.storage.local?.mountPath ?? '';
-  return mountPath === '' ? undefined : translatePath(volumeMap, mountPath);
+/**
+ * A local backend's mount path and its root on this machine (the mount path, translated). Undefined for other
+ * providers and for a local backend without a mount path (resticTarget reports that one).
+ */
+export function localMount(storage: BackupStorage, volumeMap: Record<string, string> | undefined): { mountPath: string; root: string } | undefined {
+  const mountPath = storage.spec?.storage?.provider === 'local' ? storage.spec.storage.local?.mountPath : undefined;
+  return mountPath === undefined || mountPath === '' ? undefined : { mountPath, root: translatePath(volumeMap, mountPath) };
 }
+
+/** The root of a local backend on this machine: its mount path, translated. Undefined for other providers. */
+export const localRoot = (storage: BackupStorage, volumeMap: Record<string, string> | undefined): string | undefined => localMount(storage, volumeMap)?.root;
 
 /**
  * The storage as a Job sees it: a local backend's Job mount already carries `subPath` (the volume at subPath is

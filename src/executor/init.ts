@@ -16,7 +16,7 @@ import {
   getRequired,
   hasParentSegment,
   joinFieldErrors,
-  localRoot,
+  localMount,
   readSecretData,
   REPOSITORY_TYPE,
   rfc3339,
@@ -54,7 +54,7 @@ export interface InitResult {
 }
 
 /** A file-system error as a reason naming the path (never the data). */
-function fileFailure(error: unknown, what: string): string {
+export function fileFailure(error: unknown, what: string): string {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':
@@ -93,7 +93,6 @@ export async function initStorage(options: ExecOptions & { storage: string; oper
   const { client, namespace, logger } = options;
   const now = options.now ?? (() => new Date());
   const storage = await getRequired<BackupStorage>(client, BACKUP_STORAGE_TYPE, namespace, options.storage, 'BackupStorage');
-  const provider = storage.spec?.storage?.provider ?? '';
   const secretName = storageSecretName(storage);
   let secretFound: boolean | undefined;
   let secretData: Record<string, string> = {};
@@ -105,13 +104,14 @@ export async function initStorage(options: ExecOptions & { storage: string; oper
 
   const result = await (async (): Promise<InitResult> => {
     if (secretFound === false) return { ok: false, message: `storage Secret ${namespace}/${secretName} not found` };
-    const root = localRoot(storage, options.volumeMap);
-    const target = resticTarget(storageAsMounted(storage), '', '', secretData, root);
+    const local = localMount(storage, options.volumeMap);
+    const target = resticTarget(storageAsMounted(storage), '', '', secretData, local?.root);
     if (!target.ok) return { ok: false, message: joinFieldErrors(target.errors) };
-    if (provider !== 'local' || root === undefined) {
-      return { ok: true, message: `the ${provider} credentials are complete; metadata.yaml is written for local backends only` };
+    // resticTarget accepts a local backend only with a mount path, so no mount here means another provider.
+    if (local === undefined) {
+      return { ok: true, message: `the ${storage.spec?.storage?.provider as string} credentials are complete; metadata.yaml is written for local backends only` };
     }
-    const mountPath = storage.spec?.storage?.local?.mountPath ?? '';
+    const { mountPath, root } = local;
     const what = `the local backend root ${mountPath}`;
     const missing = await checkDirectory(root, what);
     if (missing !== undefined) return { ok: false, message: missing };
@@ -192,13 +192,14 @@ export async function initRepository(options: ExecOptions & { repository: string
       if (data === undefined) return { ok: false, message: `storage Secret ${storageNamespace}/${secretName} not found` };
       secretData = data;
     }
-    const root = localRoot(storage, options.volumeMap);
-    const target = resticTarget(storageAsMounted(storage), path, '', secretData, root);
+    const local = localMount(storage, options.volumeMap);
+    const target = resticTarget(storageAsMounted(storage), path, '', secretData, local?.root);
     if (!target.ok) return { ok: false, message: joinFieldErrors(target.errors) };
-    if (root === undefined) {
-      return { ok: true, message: `the ${storage.spec?.storage?.provider ?? ''} credentials are complete; repository.yaml is written for local backends only` };
+    // resticTarget accepts a local backend only with a mount path (and no backend without a provider).
+    if (local === undefined) {
+      return { ok: true, message: `the ${storage.spec?.storage?.provider as string} credentials are complete; repository.yaml is written for local backends only` };
     }
-    const mountPath = storage.spec?.storage?.local?.mountPath ?? '';
+    const { mountPath, root } = local;
     const missing = await checkDirectory(root, `the local backend root ${mountPath}`);
     if (missing !== undefined) return { ok: false, message: missing };
     const directory = join(root, ...path.split('/').filter((s) => s !== ''));

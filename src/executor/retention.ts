@@ -57,24 +57,25 @@ export async function runRetention(options: RetentionOptions): Promise<Retention
   const { client, namespace, logger } = options;
   const now = options.now ?? (() => new Date());
   const session = await getRequired<BackupSession>(client, BACKUP_SESSION_TYPE, namespace, options.backupSession, 'BackupSession');
-  const repositories = [...new Set((session.status?.snapshots ?? []).map((s) => s.repository ?? '').filter((r) => r !== ''))];
+  const repositories = [...new Set((session.status?.snapshots ?? []).map((s) => s.repository).filter((r): r is string => Boolean(r)))];
   const invoker = session.spec?.invoker;
   const staleAfterMs = options.staleLockSeconds !== undefined ? options.staleLockSeconds * 1000 : DEFAULT_STALE_LOCK_MS;
 
-  let configuration: BackupConfiguration | undefined;
-  let configurationProblem: string | undefined;
-  if (invoker?.kind !== 'BackupConfiguration' || !invoker.name) configurationProblem = `BackupSession spec.invoker is not a BackupConfiguration`;
+  // The invoking configuration, or why there is none (reported for every repository).
+  let configuration: BackupConfiguration | ExecError;
+  if (invoker?.kind !== 'BackupConfiguration' || !invoker.name) configuration = new ExecError(`BackupSession spec.invoker is not a BackupConfiguration`);
   else {
-    configuration = await client.find<BackupConfiguration>({ ...BACKUP_CONFIGURATION_TYPE, namespace, name: invoker.name });
-    if (configuration === undefined) configurationProblem = `BackupConfiguration ${namespace}/${invoker.name} not found`;
+    configuration =
+      (await client.find<BackupConfiguration>({ ...BACKUP_CONFIGURATION_TYPE, namespace, name: invoker.name })) ??
+      new ExecError(`BackupConfiguration ${namespace}/${invoker.name} not found`);
   }
 
   const results: RepositoryRetentionResult[] = [];
   for (const repository of repositories) {
     const result: RepositoryRetentionResult = { repository, phase: 'Applied', removed: [], kept: [] };
     try {
-      if (configuration === undefined) throw new ExecError(configurationProblem ?? 'no BackupConfiguration');
-      const policyRef = retentionPolicyOf(configuration, session.spec?.session ?? '', repository);
+      if (configuration instanceof ExecError) throw configuration;
+      const policyRef = retentionPolicyOf(configuration, session.spec?.session, repository);
       result.policy = policyRef;
       const policy = await getRequired<RetentionPolicy>(client, RETENTION_POLICY_TYPE, policyRef.namespace, policyRef.name, 'RetentionPolicy');
       await applyToRepository(options, repository, policy, now(), staleAfterMs, result);
@@ -113,7 +114,7 @@ export async function runRetention(options: RetentionOptions): Promise<Retention
 }
 
 /** The RetentionPolicy reference of the backend the repository belongs to (namespace defaults to the BC's). */
-export function retentionPolicyOf(configuration: BackupConfiguration, sessionName: string, repository: string): { name: string; namespace: string } {
+export function retentionPolicyOf(configuration: BackupConfiguration, sessionName: string | undefined, repository: string): { name: string; namespace: string } {
   const sessions = configuration.spec?.sessions ?? [];
   const candidates = sessions.filter((s) => s.name === sessionName).concat(sessions.filter((s) => s.name !== sessionName));
   const info = candidates.flatMap((s) => s.repositories ?? []).find((r) => r.name === repository);
@@ -143,7 +144,8 @@ async function applyToRepository(
   const byName = new Map(live.map((s) => [s.metadata?.name as string, s]));
   const candidates: SnapshotForRetention[] = live.map((s) => ({
     name: s.metadata?.name as string,
-    time: new Date(s.status?.snapshotTime ?? s.metadata?.creationTimestamp ?? now.toISOString()),
+    // The API server sets creationTimestamp on every stored object.
+    time: new Date(s.status?.snapshotTime ?? (s.metadata?.creationTimestamp as string)),
     // An unknown phase is treated as in progress: never removed.
     phase: (RETENTION_PHASES.has(s.status?.phase ?? '') ? s.status?.phase : 'Pending') as SnapshotForRetention['phase'],
   }));
@@ -155,7 +157,7 @@ async function applyToRepository(
   const idsByPath = new Map<string, string[]>();
   for (const { name } of decision.remove) {
     for (const [componentName, component] of Object.entries(byName.get(name)?.status?.components ?? {})) {
-      const ids = (component.resticStats ?? []).map((s) => s.summary?.id ?? '').filter((id) => id !== '');
+      const ids = (component.resticStats ?? []).map((s) => s.summary?.id).filter((id): id is string => Boolean(id));
       if (ids.length === 0) continue;
       const path = component.path ?? `repository/v1/${byName.get(name)?.spec?.session ?? ''}/${componentName}`;
       idsByPath.set(path, [...(idsByPath.get(path) ?? []), ...ids]);

@@ -44,8 +44,9 @@ export async function forgetInComponentRepository(
       await removeStaleLocks({
         restic,
         client: options.client,
-        namespaces: [options.namespace, resolved.repository.metadata?.namespace ?? options.namespace],
-        repository: resolved.repository.metadata?.name ?? '',
+        // resolveRepository read the Repository in options.namespace.
+        namespaces: [options.namespace],
+        repository: resolved.repository.metadata?.name as string,
         podName: options.podName,
         staleAfterMs,
         now: (options.now ?? (() => new Date()))(),
@@ -72,7 +73,7 @@ export async function wipeSnapshot(options: ExecOptions & { snapshot: string; st
   const snapshot = await client.find<Snapshot>({ ...SNAPSHOT_TYPE, namespace, name: options.snapshot });
   if (snapshot === undefined) return { ok: true, message: `Snapshot ${namespace}/${options.snapshot} is already gone` };
   const components = Object.entries(snapshot.status?.components ?? {})
-    .map(([name, c]) => ({ path: c.path ?? componentPath(snapshot.spec?.session ?? '', name), ids: (c.resticStats ?? []).map((s) => s.summary?.id ?? '').filter((id) => id !== '') }))
+    .map(([name, c]) => ({ path: c.path ?? componentPath(snapshot.spec?.session ?? '', name), ids: (c.resticStats ?? []).map((s) => s.summary?.id).filter((id): id is string => Boolean(id)) }))
     .filter((c) => c.ids.length > 0);
   if (components.length === 0) return { ok: true, message: `Snapshot ${options.snapshot} has no restic data` };
   const resolved = await resolveRepository(client, namespace, snapshot.spec?.repository ?? '');

@@ -31,6 +31,8 @@ t.test('translatePath takes the longest mount path that equals the path or is fo
   for (const [input, expected] of rows) t.equal(translatePath(map, input), expected, input);
   t.equal(translatePath(undefined, '/data/x'), '/data/x', 'no map: unchanged');
   t.equal(translatePath({ '/data': '/h' }, '/elsewhere'), '/elsewhere', 'no matching mount: unchanged');
+  t.equal(translatePath({ '/data': '/' }, '/data'), '/', 'a mount of the host root is the root, not an empty path');
+  t.equal(translatePath({ '/data': '/' }, '/data/x'), '/x');
 });
 
 t.test('requireSafeAbsolutePath refuses relative paths and ".." segments', async (t) => {
@@ -119,6 +121,12 @@ t.test('retentionPolicyOf follows repository → backend → retentionPolicy', a
   t.throws(() => retentionPolicyOf(bc([{ name: 'b' }], [{ name: 'r', backend: 'b' }]), 'nightly', 'r'), /backend "b" of BackupConfiguration ns\/bc has no retentionPolicy/);
   t.throws(() => retentionPolicyOf(bc([], []), 'nightly', 'r'), /lists no repository r/);
   t.throws(() => retentionPolicyOf({} as BackupConfiguration, 'nightly', 'r'), /BackupConfiguration \/ lists no repository r/);
+  // Half-written configurations get named errors, not crashes.
+  const partial = (spec: unknown): BackupConfiguration => ({ metadata: { name: 'bc', namespace: 'ns' }, spec }) as BackupConfiguration;
+  t.throws(() => retentionPolicyOf(partial({ sessions: [{ name: 'nightly' }, { name: 'weekly', repositories: [{ name: 'r', backend: 'b' }] }] }), 'nightly', 'r'), /ns\/bc has no backend "b" for repository r/, 'no backends at all');
+  t.throws(() => retentionPolicyOf(partial({ backends: [{ name: 'b' }], sessions: [{ name: 'nightly', repositories: [{ name: 'r' }] }] }), 'nightly', 'r'), /has no backend "" for repository r/, 'a repository without backend');
+  t.throws(() => retentionPolicyOf(partial({ backends: [{}], sessions: [{ name: 'nightly', repositories: [{ name: 'r' }] }] }), 'nightly', 'r'), /backend "" of BackupConfiguration ns\/bc has no retentionPolicy/, 'a backend without name matches a repository without backend');
+  t.same(retentionPolicyOf({ spec: { backends: [{ name: 'b', retentionPolicy: { name: 'keep' } }], sessions: [{ name: 'nightly', repositories: [{ name: 'r', backend: 'b' }] }] } } as BackupConfiguration, undefined, 'r'), { name: 'keep', namespace: '' }, 'no namespace anywhere: empty');
 });
 
 t.test('restore targets: where it was, or the target path given (one path into it, several beneath it)', async (t) => {
