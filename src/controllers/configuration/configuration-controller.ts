@@ -33,6 +33,7 @@ import {
   updateObject,
   writeStatus,
 } from '../storage/kube-writes.js';
+import { nameOf, namespaceOf } from '../../domain/rules/common.js';
 
 export interface ConfigurationControllerOptions {
   /** Wall clock. Default `() => new Date()`. */
@@ -55,7 +56,7 @@ const apiVersionOfGroup = (group: string | undefined): string => GROUP_VERSIONS[
 const BY_REFERENCE = 'configuration-controller/configuration-references';
 
 function referencesOf(configuration: BackupConfiguration): string[] {
-  const namespace = configuration.metadata?.namespace ?? '';
+  const namespace = namespaceOf(configuration);
   const keys = new Set<string>();
   for (const backend of configuration.spec?.backends ?? []) {
     if (backend.storageRef?.name) keys.add(`storage:${backend.storageRef.namespace || namespace}/${backend.storageRef.name}`);
@@ -83,7 +84,7 @@ export function configurationController(options: ConfigurationControllerOptions 
     configurations.addIndex(BY_REFERENCE, referencesOf);
 
     async function finalize(configuration: BackupConfiguration): Promise<void> {
-      const namespace = configuration.metadata?.namespace ?? '';
+      const namespace = namespaceOf(configuration);
       const policies = new Map<string, string>();
       for (const session of configuration.spec?.sessions ?? []) {
         for (const info of session.repositories ?? []) if (info.name && !policies.has(info.name)) policies.set(info.name, info.deletionPolicy ?? 'Delete');
@@ -132,7 +133,7 @@ export function configurationController(options: ConfigurationControllerOptions 
     }
 
     function desiredStatus(configuration: BackupConfiguration, found: boolean | undefined, now: Date): BackupConfigurationStatus {
-      const namespace = configuration.metadata?.namespace ?? '';
+      const namespace = namespaceOf(configuration);
       const status: BackupConfigurationStatus = { ...configuration.status };
       if (found === undefined) delete status.targetFound;
       else status.targetFound = found;
@@ -216,7 +217,7 @@ export function configurationController(options: ConfigurationControllerOptions 
     queue = workQueue;
     const enqueue = (object: KubeObject) => workQueue.add(keyOf(object));
     const enqueueReferencing = (prefix: string) => (object: KubeObject) => {
-      const key = prefix === 'addon:' ? `addon:${object.metadata?.name ?? ''}` : `${prefix}${keyOf(object)}`;
+      const key = prefix === 'addon:' ? `addon:${nameOf(object)}` : `${prefix}${keyOf(object)}`;
       for (const configuration of configurations.byIndex(BY_REFERENCE, key)) enqueue(configuration);
     };
     const onStorage = enqueueReferencing('storage:');
@@ -226,7 +227,7 @@ export function configurationController(options: ConfigurationControllerOptions 
     const onRepositoryLabelled = (repository: Repository) => {
       onRepository(repository);
       const owner = repository.metadata?.labels?.[CONFIGURATION_NAME_LABEL];
-      if (owner !== undefined) workQueue.add(`${repository.metadata?.namespace ?? ''}/${owner}`);
+      if (owner !== undefined) workQueue.add(`${namespaceOf(repository)}/${owner}`);
     };
     const unsubscribe = [
       configurations.addEventHandler({

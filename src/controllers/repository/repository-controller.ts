@@ -40,6 +40,7 @@ import {
 } from '../storage/kube-writes.js';
 import { storageKeyOfRepository } from '../storage/storage-controller.js';
 import { configurationRepositories, repositoryAction } from './desired-repository.js';
+import { nameOf, namespaceOf } from '../../domain/rules/common.js';
 
 export interface RepositoryControllerOptions {
   /** The autostash image the init and wipe Jobs run. */
@@ -87,14 +88,14 @@ export function repositoryController(options: RepositoryControllerOptions): Repo
     const repositories = informers.informerFor<Repository>(REPOSITORY.type, { resource: REPOSITORY.resource });
     const snapshots = informers.informerFor<Snapshot>(SNAPSHOT.type, { resource: SNAPSHOT.resource });
     const jobs = informers.informerFor(JOB.type, { resource: JOB.resource });
-    configurations.addIndex(BY_REPOSITORY, (configuration) => configurationRepositories(configuration).map((info) => `${configuration.metadata?.namespace ?? ''}/${info.name}`));
+    configurations.addIndex(BY_REPOSITORY, (configuration) => configurationRepositories(configuration).map((info) => `${namespaceOf(configuration)}/${info.name}`));
     repositories.addIndex(BY_STORAGE, (repository) => {
       const key = storageKeyOfRepository(repository);
       return key ? [key] : [];
     });
     snapshots.addIndex(BY_REPOSITORY_LABEL, (snapshot) => {
       const repository = snapshot.metadata?.labels?.[REPOSITORY_NAME_LABEL] ?? snapshot.spec?.repository;
-      return repository ? [`${snapshot.metadata?.namespace ?? ''}/${repository}`] : [];
+      return repository ? [`${namespaceOf(snapshot)}/${repository}`] : [];
     });
     const attempts = new Map<string, { generation: string; attempt: number }>();
     const tools = { client, recorder, jobs, storages, snapshots, attempts, settings, retry, clock };
@@ -112,10 +113,10 @@ export function repositoryController(options: RepositoryControllerOptions): Repo
       workQueue.add(`${REPOSITORY_KEY}${namespace}/${name}`);
       for (const configuration of configurations.byIndex(BY_REPOSITORY, `${namespace}/${name}`)) enqueueConfiguration(configuration);
     };
-    const onRepository = (repository: Repository) => enqueueByName(repository.metadata?.namespace ?? '', repository.metadata?.name ?? '');
+    const onRepository = (repository: Repository) => enqueueByName(namespaceOf(repository), nameOf(repository));
     const onSnapshot = (snapshot: Snapshot) => {
       const repository = snapshot.metadata?.labels?.[REPOSITORY_NAME_LABEL] ?? snapshot.spec?.repository;
-      if (repository) workQueue.add(`${REPOSITORY_KEY}${snapshot.metadata?.namespace ?? ''}/${repository}`);
+      if (repository) workQueue.add(`${REPOSITORY_KEY}${namespaceOf(snapshot)}/${repository}`);
     };
     const onStorage = (storage: BackupStorage) => {
       for (const repository of repositories.byIndex(BY_STORAGE, keyOf(storage))) enqueueRepository(repository);
@@ -123,7 +124,7 @@ export function repositoryController(options: RepositoryControllerOptions): Repo
     const onJob = (job: KubeObject) => {
       const repository = job.metadata?.labels?.[REPOSITORY_LABEL];
       // Wipe-snapshot Jobs carry the repository label too; they belong to the snapshot controller.
-      if (repository !== undefined && job.metadata?.labels?.[SNAPSHOT_LABEL] === undefined) workQueue.add(`${REPOSITORY_KEY}${job.metadata?.namespace ?? ''}/${repository}`);
+      if (repository !== undefined && job.metadata?.labels?.[SNAPSHOT_LABEL] === undefined) workQueue.add(`${REPOSITORY_KEY}${namespaceOf(job)}/${repository}`);
     };
     const unsubscribe = [
       configurations.addEventHandler({
@@ -242,7 +243,7 @@ function desiredStatus(repository: Repository, failure: string | undefined, snap
 async function finalize(tools: Tools, repository: Repository, storage: BackupStorage | undefined, logger: Log): Promise<ReconcileResult | void> {
   const { client, jobs, recorder } = tools;
   if (!hasFinalizer(repository, CLEANUP_FINALIZER)) return;
-  const namespace = repository.metadata?.namespace ?? '';
+  const namespace = namespaceOf(repository);
   const jobName = wipeRepositoryJobName(repository);
   if (repository.spec?.deletionPolicy !== 'WipeOut') {
     await removeFinalizer(client, REPOSITORY, repository, CLEANUP_FINALIZER);
@@ -284,8 +285,8 @@ export async function retryFailedWipe(tools: Pick<Tools, 'client' | 'recorder' |
   const due = (Number.isNaN(failedAt) ? tools.clock().getTime() : failedAt) + tools.retry.baseMs;
   const wait = due - tools.clock().getTime();
   if (wait > 0) {
-    tools.recorder.warning(object, 'WipeOutFailed', `Job ${job.metadata?.name ?? ''} failed: ${message}; the finalizer stays and the Job runs again`);
+    tools.recorder.warning(object, 'WipeOutFailed', `Job ${nameOf(job)} failed: ${message}; the finalizer stays and the Job runs again`);
     return { requeueAfterMs: wait };
   }
-  await deleteIfPresent(tools.client, { ...JOB.type, namespace: job.metadata?.namespace, name: job.metadata?.name ?? '' });
+  await deleteIfPresent(tools.client, { ...JOB.type, namespace: job.metadata?.namespace, name: nameOf(job) });
 }

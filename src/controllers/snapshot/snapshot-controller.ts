@@ -18,6 +18,7 @@ import { retryFailedWipe } from '../repository/repository-controller.js';
 import { DEFAULT_INIT_RETRY, type InitJobRetry } from '../storage/init-job.js';
 import { BACKUP_STORAGE, deleteIfPresent, hasFinalizer, isDeleting, JOB, keyOf, removeFinalizer, REPOSITORY, SNAPSHOT, splitKey } from '../storage/kube-writes.js';
 import { storageKeyOfRepository } from '../storage/storage-controller.js';
+import { namespaceOf } from '../../domain/rules/common.js';
 
 export interface SnapshotControllerOptions {
   /** The autostash image the wipe Jobs run. */
@@ -101,7 +102,7 @@ export function snapshotController(options: SnapshotControllerOptions): Snapshot
     const enqueue = (object: KubeObject) => workQueue.add(keyOf(object));
     const onJob = (job: KubeObject) => {
       const snapshot = job.metadata?.labels?.[SNAPSHOT_LABEL];
-      if (snapshot !== undefined) workQueue.add(`${job.metadata?.namespace ?? ''}/${snapshot}`);
+      if (snapshot !== undefined) workQueue.add(`${namespaceOf(job)}/${snapshot}`);
     };
     const onRepository = (repository: Repository) => {
       // A Repository going away releases its Snapshots' finalizers.

@@ -11,6 +11,7 @@ import { isAlreadyExists, type KubeClient } from '../../kube/client.js';
 import type { Informer } from '../informer.js';
 import { backoffDelay } from '../work-queue.js';
 import { deleteIfPresent, isDeleting, JOB } from './kube-writes.js';
+import { nameOf, namespaceOf } from '../../domain/rules/common.js';
 
 export interface InitJobRetry {
   /** Delay before the first re-run of a failed init Job. Default 60 s. */
@@ -53,8 +54,8 @@ export async function reconcileInitJob(input: InitJobInput): Promise<InitJobStat
   const remembered = input.attempts.get(uid);
   const first = input.build(remembered?.generation === generation ? remembered.attempt : 1);
   if (first.errors.length > 0) return { failure: first.errors.map((error) => `${error.path}: ${error.message}`).join('; ') };
-  const namespace = object.metadata?.namespace ?? '';
-  const name = first.job.metadata?.name ?? '';
+  const namespace = namespaceOf(object);
+  const name = nameOf(first.job);
   const job = jobs.get(namespace, name);
   if (job === undefined) {
     try {

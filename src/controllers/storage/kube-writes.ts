@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../domain/kube-object.js';
 import { isConflict, isNotFound, type KubeClient, type ObjectRef, type ResourceInfo, type TypeRef } from '../../kube/client.js';
+import { nameOf, namespaceOf } from '../../domain/rules/common.js';
 
 export interface KindInfo {
   type: TypeRef;
@@ -22,7 +23,7 @@ export const JOB: KindInfo = { type: { apiVersion: 'batch/v1', kind: 'Job' }, re
 
 const WRITE_ATTEMPTS = 5;
 
-export const keyOf = (object: KubeObject): string => `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+export const keyOf = (object: KubeObject): string => `${namespaceOf(object)}/${nameOf(object)}`;
 
 /** `namespace/name` → its parts (names and namespaces hold no slash). */
 export function splitKey(key: string): { namespace: string; name: string } {
@@ -30,7 +31,7 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-const refOf = (kind: KindInfo, object: KubeObject): ObjectRef => ({ ...kind.type, namespace: object.metadata?.namespace, name: object.metadata?.name ?? '' });
+const refOf = (kind: KindInfo, object: KubeObject): ObjectRef => ({ ...kind.type, namespace: object.metadata?.namespace, name: nameOf(object) });
 
 /**
  * Writes `status = desired(current)` unless it equals the current status; on 409 reads the object

@@ -16,6 +16,7 @@ import { untilAborted, type Controller, type ControllerContext } from '../manage
 import { createWorkQueue, type WorkQueue } from '../work-queue.js';
 import { DEFAULT_INIT_RETRY, reconcileInitJob, type InitJobRetry } from './init-job.js';
 import { BACKUP_STORAGE, isDeleting, JOB, keyOf, REPOSITORY, splitKey, writeStatus } from './kube-writes.js';
+import { namespaceOf } from '../../domain/rules/common.js';
 
 export interface StorageControllerOptions {
   /** The autostash image the init Jobs run. */
@@ -94,7 +95,7 @@ export function storageController(options: StorageControllerOptions): StorageCon
     };
     const enqueueJobOwner = (job: KubeObject) => {
       const storage = job.metadata?.labels?.[STORAGE_LABEL];
-      if (storage !== undefined) workQueue.add(`${job.metadata?.namespace ?? ''}/${storage}`);
+      if (storage !== undefined) workQueue.add(`${namespaceOf(job)}/${storage}`);
     };
     const unsubscribe = [
       storages.addEventHandler({ add: enqueue, update: (_previous, object) => enqueue(object), delete: enqueue }),

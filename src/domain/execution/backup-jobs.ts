@@ -22,6 +22,7 @@ import {
   TARGET_COMPONENT_LABEL,
 } from './labels.js';
 import type { TargetComponent } from './target-components.js';
+import { nameOf } from '../rules/common.js';
 
 /** An Addon task resolved to its Function (see resolveTask). */
 export interface ResolvedTaskParts {
@@ -59,8 +60,8 @@ export function taskJobParts(input: {
   storages: readonly BackupStorage[];
 }): { container: JobContainer; volumes: Volume[]; volumeMounts: VolumeMount[]; errors: FieldError[] } {
   const { resolved, component } = input;
-  const addonName = resolved.addon.metadata?.name ?? '';
-  const fnName = resolved.fn.metadata?.name ?? '';
+  const addonName = nameOf(resolved.addon);
+  const fnName = nameOf(resolved.fn);
   const variables = taskVariables({
     task: resolved.task,
     taskRef: input.taskRef,
@@ -140,7 +141,7 @@ export interface BuildBackupJobsInput {
  */
 export function buildBackupJobs(input: BuildBackupJobsInput): { jobs: KubeObject[]; errors: FieldError[] } {
   const { backupSession, configuration, session } = input;
-  const bsName = backupSession.metadata?.name ?? '';
+  const bsName = nameOf(backupSession);
   const namespace = backupSession.metadata?.namespace ?? configuration.metadata?.namespace ?? '';
   const sessionIndex = Math.max(0, (configuration.spec?.sessions ?? []).findIndex((candidate) => candidate.name === session.name));
   const taskIndex = input.taskIndex ?? 0;

@@ -12,6 +12,7 @@ import { validNameWithPrefixNSuffix } from '../naming.js';
 import { EXECUTOR_COMMAND } from './addons-catalog.js';
 import { executorJob, type JobOwner } from './job-skeleton.js';
 import { REPOSITORY_LABEL, SNAPSHOT_LABEL, STORAGE_LABEL, type JobComponent } from './labels.js';
+import { nameOf, namespaceOf } from '../rules/common.js';
 
 /** KubeStash's name prefixes (constants PrefixInit, PrefixCleanup) with what they act on. */
 export const INIT_STORAGE_JOB_PREFIX = 'init-storage';
@@ -33,14 +34,14 @@ export interface MaintenanceJobSettings {
   jobTemplate?: JobTemplate;
 }
 
-export const initStorageJobName = (storage: BackupStorage): string => validNameWithPrefixNSuffix(INIT_STORAGE_JOB_PREFIX, storage.metadata?.name ?? '', '');
-export const initRepositoryJobName = (repository: Repository): string => validNameWithPrefixNSuffix(INIT_REPOSITORY_JOB_PREFIX, repository.metadata?.name ?? '', '');
-export const wipeSnapshotJobName = (snapshot: Snapshot): string => validNameWithPrefixNSuffix(CLEANUP_SNAPSHOT_JOB_PREFIX, snapshot.metadata?.name ?? '', '');
-export const wipeRepositoryJobName = (repository: Repository): string => validNameWithPrefixNSuffix(CLEANUP_REPOSITORY_JOB_PREFIX, repository.metadata?.name ?? '', '');
+export const initStorageJobName = (storage: BackupStorage): string => validNameWithPrefixNSuffix(INIT_STORAGE_JOB_PREFIX, nameOf(storage), '');
+export const initRepositoryJobName = (repository: Repository): string => validNameWithPrefixNSuffix(INIT_REPOSITORY_JOB_PREFIX, nameOf(repository), '');
+export const wipeSnapshotJobName = (snapshot: Snapshot): string => validNameWithPrefixNSuffix(CLEANUP_SNAPSHOT_JOB_PREFIX, nameOf(snapshot), '');
+export const wipeRepositoryJobName = (repository: Repository): string => validNameWithPrefixNSuffix(CLEANUP_REPOSITORY_JOB_PREFIX, nameOf(repository), '');
 
 /** A controller ownerReference to `object` (kind given, since list items may lack it). */
 export function ownerOf(object: KubeObject, apiVersion: string, kind: string): JobOwner {
-  return { apiVersion, kind, name: object.metadata?.name ?? '', uid: object.metadata?.uid ?? '' };
+  return { apiVersion, kind, name: nameOf(object), uid: object.metadata?.uid ?? '' };
 }
 
 interface MaintenanceJobInput {
@@ -87,8 +88,8 @@ function maintenanceJob(input: MaintenanceJobInput): { job: KubeObject; errors: 
  * with the storage's generation and `attempt` (default 1). Errors come from the local backend.
  */
 export function buildInitStorageJob(storage: BackupStorage, settings: MaintenanceJobSettings, attempt = 1): { job: KubeObject; errors: FieldError[] } {
-  const name = storage.metadata?.name ?? '';
-  const namespace = storage.metadata?.namespace ?? '';
+  const name = nameOf(storage);
+  const namespace = namespaceOf(storage);
   return maintenanceJob({
     name: initStorageJobName(storage),
     namespace,
@@ -109,8 +110,8 @@ export function buildInitStorageJob(storage: BackupStorage, settings: Maintenanc
  * storage is known) and runtimeSettings. Annotated like {@link buildInitStorageJob}.
  */
 export function buildInitRepositoryJob(repository: Repository, storage: BackupStorage | undefined, settings: MaintenanceJobSettings, attempt = 1): { job: KubeObject; errors: FieldError[] } {
-  const name = repository.metadata?.name ?? '';
-  const namespace = repository.metadata?.namespace ?? '';
+  const name = nameOf(repository);
+  const namespace = namespaceOf(repository);
   return maintenanceJob({
     name: initRepositoryJobName(repository),
     namespace,
@@ -131,8 +132,8 @@ export function buildInitRepositoryJob(repository: Repository, storage: BackupSt
  * the Job with it before it ran; the controller deletes the Job once it has removed the finalizer.
  */
 export function buildWipeSnapshotJob(snapshot: Snapshot, storage: BackupStorage | undefined, settings: MaintenanceJobSettings): { job: KubeObject; errors: FieldError[] } {
-  const name = snapshot.metadata?.name ?? '';
-  const namespace = snapshot.metadata?.namespace ?? '';
+  const name = nameOf(snapshot);
+  const namespace = namespaceOf(snapshot);
   return maintenanceJob({
     name: wipeSnapshotJobName(snapshot),
     namespace,
@@ -150,8 +151,8 @@ export function buildWipeSnapshotJob(snapshot: Snapshot, storage: BackupStorage 
  * --namespace=<ns> --repository=<name>`. No owner, for the reason given at {@link buildWipeSnapshotJob}.
  */
 export function buildWipeRepositoryJob(repository: Repository, storage: BackupStorage | undefined, settings: MaintenanceJobSettings): { job: KubeObject; errors: FieldError[] } {
-  const name = repository.metadata?.name ?? '';
-  const namespace = repository.metadata?.namespace ?? '';
+  const name = nameOf(repository);
+  const namespace = namespaceOf(repository);
   return maintenanceJob({
     name: wipeRepositoryJobName(repository),
     namespace,

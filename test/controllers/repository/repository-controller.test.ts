@@ -118,7 +118,8 @@ t.test('a configuration gets its Repository; init, phases and the status of both
   }
   const summarized = await eventually('repository summary', async () => {
     const current = await getRepository('app-repo');
-    return current?.status?.snapshotCount === 3 && current.status.recentSnapshots?.length === 3 ? current : undefined;
+    // Every Snapshot's status seen (a Snapshot is counted as soon as it exists, before its status is written).
+    return current?.status?.snapshotCount === 3 && current.status.recentSnapshots?.length === 3 && current.status.recentSnapshots.every((s) => s.phase !== undefined) ? current : undefined;
   });
   t.equal(summarized.status?.lastBackupTime, '2025-01-01T02:00:00Z');
   t.equal(summarized.status?.size, '2 MiB');
@@ -239,4 +240,39 @@ t.test('a failed Snapshot wipe keeps the finalizer and says so', async (t) => {
   t.match(warnings[0]?.message, /^Job cleanup-stuck failed: .*stand-in executor failed on purpose; the finalizer stays/);
   const still = await client.find<Snapshot>({ ...SNAPSHOT, namespace: NS, name: 'stuck' });
   t.ok(still?.metadata?.finalizers?.includes('kubestash.com/cleanup'));
+});
+
+t.test('targets in other API groups, no target, and a backend whose storage is missing', async (t) => {
+  const { client, getConfiguration, getRepository } = await setup(t, 0);
+  const settled = (name: string) =>
+    eventually(`${name} status`, async () => {
+      const current = await getConfiguration(name);
+      return current?.status?.backends !== undefined ? current : undefined;
+    });
+  // A kind the API server does not serve (a CRD group that is not installed) is a target that is not there.
+  await client.create(configuration('widget', [{ name: 'widget-repo', backend: 'main', directory: 'demo/widget' }], { apiGroup: 'example.com', kind: 'Widget', name: 'w' }));
+  await client.create(configuration('pg', [{ name: 'pg-repo', backend: 'main', directory: 'demo/pg' }], { apiGroup: 'kubedb.com', kind: 'Postgres', name: 'pg' }));
+  t.equal((await settled('widget')).status?.targetFound, false);
+  t.equal((await settled('pg')).status?.targetFound, false);
+
+  const untargeted = configuration('untargeted', [{ name: 'u-repo', backend: 'main', directory: 'demo/u' }]);
+  delete (untargeted.spec as { target?: unknown }).target;
+  (untargeted.spec as { backends: unknown[] }).backends = [{ name: 'main', storageRef: { name: 'nowhere' } }, { name: 'bare' }];
+  (untargeted.spec as { sessions: Array<{ repositories: unknown[] }> }).sessions[0]!.repositories = [{ name: 'u-repo', backend: 'main', directory: 'demo/u' }];
+  await client.create(untargeted);
+  const lost = await settled('untargeted');
+  t.equal(lost.status?.targetFound, undefined, 'no target: not reported');
+  t.same(lost.status?.backends, [
+    { name: 'main', storage: { ref: { name: 'nowhere', namespace: NS }, phase: 'NotReady', reason: `BackupStorage ${NS}/nowhere not found` }, ready: false },
+    { name: 'bare', ready: false },
+  ]);
+  // Its Repository exists but cannot be initialised: no init Job while the storage is missing.
+  const repository = await eventually('u-repo with finalizer', async () => {
+    const current = await getRepository('u-repo');
+    return current?.metadata?.finalizers?.includes('kubestash.com/cleanup') && current.status?.phase !== undefined ? current : undefined;
+  });
+  t.equal(repository.status?.phase, 'NotReady');
+  t.equal(await client.find({ ...JOB, namespace: NS, name: 'init-repo-u-repo' }), undefined, 'no init Job without its storage');
+  const state = await eventually('repository state', async () => (await getConfiguration('untargeted'))?.status?.repositories?.[0]);
+  t.match(state, { name: 'u-repo', phase: 'NotReady', reason: /not initialized yet|Repository/ });
 });
