@@ -132,7 +132,9 @@ const FAILURE_PATTERNS: ReadonlyArray<readonly [ResticErrorCode, RegExp]> = [
     'Unreachable',
     /connection refused|no such host|network is unreachable|i\/o timeout|connection reset|context deadline exceeded|TLS handshake|certificate signed by unknown authority|unable to start the sftp session|host is down|no route to host/i,
   ],
-  ['RepositoryNotFound', /unable to open config file|Is there a repository at the following location\?/i],
+  // Only a config file that is not there: other reasons restic cannot open it (a malformed bucket name, a
+  // denied request) must not read as "no repository", or a wipe would report nothing to delete.
+  ['RepositoryNotFound', /unable to open config file:.*(no such file or directory|does not exist|NoSuchKey|not found)/i],
 ];
 
 /** Classifies a failed restic run by its (redacted) stderr; anything unrecognised is `Failed`. */

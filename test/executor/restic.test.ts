@@ -26,6 +26,9 @@ t.test('classifyResticFailure maps each stderr signature to its code', async (t)
     ['write failed: ENOSPC', 'NoSpace'],
     ['Fatal: unable to open config file: client.Head: dial tcp 127.0.0.1:1: connect: connection refused\nIs there a repository at the following location?', 'Unreachable'],
     ['dial tcp: lookup minio.invalid: no such host', 'Unreachable'],
+    ['Fatal: unable to open config file: Stat: The specified key does not exist.\nIs there a repository at the following location?', 'RepositoryNotFound'],
+    ['Fatal: unable to open config file: Stat: Bucket name cannot be shorter than 3 characters\nIs there a repository at the following location?', 'Failed'],
+    ['Fatal: unable to open config file: Stat: Access Denied.\nIs there a repository at the following location?', 'Failed'],
     ['Fatal: something else entirely', 'Failed'],
   ];
   for (const [stderr, code] of rows) t.equal(classifyResticFailure(stderr), code, stderr.split('\n')[0] ?? '');
