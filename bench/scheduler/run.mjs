@@ -16,8 +16,9 @@
 // first minute boundary comes ~25 s after start; time runs at its real rate and timers are real
 // setTimeout, so delays are real. Delay of a slot = time its BackupSession's ADDED event reaches an
 // in-process watch of the plane (shifted clock) − its scheduled-at annotation. Idle CPU =
-// process.cpuUsage over the seconds before a boundary, once the previous one's work is done (the whole
-// process: control plane + scheduler, both idle). Memory: heap after GC (with --expose-gc) and RSS of
+// process.cpuUsage over --idle-seconds ending 3 s before a boundary, once the previous one's work is
+// done (the whole process: control plane + scheduler, both idle; the scheduler's connection warm-up,
+// 2 s before a slot, falls outside the window and is paid in the slot's own second). Memory: heap after GC (with --expose-gc) and RSS of
 // the whole process, which holds the plane's store as well as the scheduler's informer caches.
 // Everything (API server, informers, scheduler, load generator) shares one Node process and 2 cores.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -142,18 +143,21 @@ const dueAt = (boundary, size, everyMinute) => {
   return Math.floor(size / spread) + (group < size % spread ? 1 : 0);
 };
 
+/** The idle window ends this long before a boundary: before the scheduler's connection warm-up (2 s before). */
+const IDLE_ENDS_BEFORE_MS = 3000;
+
 /**
  * Measures the idle CPU just before the next boundary (the previous one's work done), then the delays
  * of that boundary's slots.
  */
 async function measureBoundary(size, everyMinute = false) {
   const idleMs = idleSeconds * 1000;
-  const boundary = Math.ceil((now().getTime() + idleMs + 1500) / MINUTE) * MINUTE;
-  await sleep(Math.max(0, boundary - idleMs - 1000 - now().getTime()));
+  const boundary = Math.ceil((now().getTime() + idleMs + IDLE_ENDS_BEFORE_MS + 500) / MINUTE) * MINUTE;
+  await sleep(Math.max(0, boundary - idleMs - IDLE_ENDS_BEFORE_MS - now().getTime()));
   await scheduler.whenIdle();
   const cpuBefore = process.cpuUsage();
   const idleStarted = performance.now();
-  await sleep(Math.max(0, boundary - 1000 - now().getTime()));
+  await sleep(Math.max(0, boundary - IDLE_ENDS_BEFORE_MS - now().getTime()));
   const cpu = process.cpuUsage(cpuBefore);
   const idleWindow = performance.now() - idleStarted;
   const idleCpu = (cpu.user + cpu.system) / 1000 / idleWindow;
