@@ -196,7 +196,9 @@ t.test('deleting a configuration: Delete deletes, WipeOut wipes then deletes, Re
   t.ok(during?.metadata?.deletionTimestamp, 'r-wipe is being deleted');
   t.ok(during?.metadata?.finalizers?.includes('kubestash.com/cleanup'), 'and waits for the wipe');
   await eventually('r-wipe gone after the wipe', async () => (await getRepository('r-wipe')) === undefined);
-  t.ok((await events('WipeOutSucceeded')).length > 0);
+  // Events are written asynchronously by the recorder: wait for it rather than read at once.
+  await eventually('a WipeOutSucceeded Event', async () => (await events('WipeOutSucceeded')).length > 0);
+  t.pass('the wipe is reported as an Event');
 
   const retained = await getRepository('r-retain');
   t.ok(retained, 'r-retain is kept');
