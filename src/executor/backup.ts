@@ -25,7 +25,7 @@ import {
   type ExecOptions,
 } from './context.js';
 import { METADATA_FILE } from './init.js';
-import { createProgressThrottle, type BackupProgress } from './restic.js';
+import { createProgressThrottle, ResticError, type BackupProgress } from './restic.js';
 import { DEFAULT_STALE_LOCK_MS, removeStaleLocks } from './stale-locks.js';
 
 /** Progress is written into the Snapshot at most this often (each write is an API call). */
@@ -125,17 +125,37 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
       const resolved = await resolveRepository(client, namespace, repositoryName);
       await requireInitialisedLocalRoot(resolved.storage, options.volumeMap);
       await withComponentRepository(options, resolved, base.path as string, async ({ restic }) => {
-        await restic.init();
-        await removeStaleLocks({
-          restic,
-          client,
-          namespaces: [namespace, resolved.repository.metadata?.namespace ?? namespace],
-          repository: repositoryName,
-          podName: options.podName,
-          staleAfterMs,
-          now: now(),
-          logger,
-        });
+        // Every restic run that opens the repository pays its key derivation (~0.5 s), so the happy path is one
+        // run: the backup itself. A missing repository (first backup) is initialised and a lock left by a crashed
+        // run is cleared only when the backup reports them, then the backup is tried once more.
+        let initialised = false;
+        let unlocked = false;
+        const recovering = async <T>(run: () => Promise<T>): Promise<T> => {
+          for (;;) {
+            try {
+              return await run();
+            } catch (error) {
+              if (!(error instanceof ResticError)) throw error;
+              if (error.code === 'RepositoryNotFound' && !initialised) {
+                initialised = true;
+                await restic.init();
+              } else if (error.code === 'RepositoryLocked' && !unlocked) {
+                unlocked = true;
+                const cleared = await removeStaleLocks({
+                  restic,
+                  client,
+                  namespaces: [namespace, resolved.repository.metadata?.namespace ?? namespace],
+                  repository: repositoryName,
+                  podName: options.podName,
+                  staleAfterMs,
+                  now: now(),
+                  logger,
+                });
+                if (cleared.remaining !== 0 && !cleared.removedAll) throw error;
+              } else throw error;
+            }
+          }
+        };
         const throttle = createProgressThrottle(PROGRESS_WRITE_INTERVAL_MS, () => now().getTime());
         for (const path of paths) {
           const hostPath = translatePath(options.volumeMap, path);
@@ -164,13 +184,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
               logger.warn({ err: describeFailure(error) }, 'backup progress not written'),
             );
           };
-          const result = await restic.backup(['.'], {
+          const result = await recovering(() => restic.backup(['.'], {
             cwd: hostPath,
             host: component,
             tags: [`session=${options.backupSession}`, `snapshot=${snapshotName}`],
             exclude: excludePatterns(options.exclude ?? [], options.volumeMap),
             onProgress,
-          });
+          }));
           if (result.incomplete) integrity = false;
           totalBytes += result.totalBytesProcessed;
           stats.push({

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -234,6 +235,20 @@ t.test('exec verbs against the embedded control plane and real restic', { skip: 
     const nowhere = await runRestore({ ...base(), volumeMap: withoutData, restoreSession: 'rs-nowhere', component: 'dump' });
     t.notOk(nowhere.ok);
     t.match(nowhere.message, /the restore target \/kubestash-data is not inside a volume mounted in the restore Job/);
+  });
+
+  t.test('a backup refused because of a lock clears stale locks and tries once more', async (t) => {
+    // A shim around the real restic: the first backup answers as restic does when a crashed prune left an
+    // exclusive lock; everything else (and the retry) is the real restic.
+    const shim = join(root, 'restic-locked-once');
+    const marker = join(root, 'locked-once');
+    await writeFile(shim, `#!/bin/sh\nif [ "$1" = backup ] && [ ! -e "${marker}" ]; then : > "${marker}"; echo 'Fatal: unable to create lock in backend: repository is already locked exclusively by PID 4242 on crashed-pod by root' >&2; exit 1; fi\nexec restic "$@"\n`);
+    await chmod(shim, 0o755);
+    await makeSession('bs-locked', ['repo']);
+    const result = await runBackup({ ...base(), resticBinary: shim, backupSession: 'bs-locked', component: 'dump', paths: ['/kubestash-data'] });
+    t.ok(result.ok, result.message);
+    t.ok(existsSync(marker), 'the first attempt met the lock');
+    t.match(await component('repo-bs-locked'), { phase: 'Succeeded' });
   });
 
   t.test('a wrong password fails its snapshot only; the other snapshot of the session succeeds', async (t) => {
