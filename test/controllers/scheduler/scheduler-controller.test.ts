@@ -440,3 +440,54 @@ t.test('connection warm-up: a timer shortly before the slot opens connections, t
   for (const name of ['web', 'db']) t.same((await sessionsOf(name)).map((s) => s.metadata?.name), [slotName(name, '2025-01-01T11:00:00Z')]);
   t.same(clock.pending(), ['2025-01-01T11:59:58.000Z'], 'the next warm-up');
 });
+
+/** A validating webhook on BackupSession creates that nothing answers: with failurePolicy Fail the API server refuses every create. */
+const refuseBackupSessionCreates = (client: KubeClient) =>
+  client.create({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingWebhookConfiguration',
+    metadata: { name: 'refuse-backupsessions' },
+    webhooks: [
+      {
+        name: 'refuse.backupsessions.test',
+        // Port 1 on loopback: the call fails at once (connection refused).
+        clientConfig: { url: 'https://127.0.0.1:1/validate' },
+        rules: [{ apiGroups: ['core.kubestash.com'], apiVersions: ['*'], resources: ['backupsessions'], operations: ['CREATE'] }],
+        failurePolicy: 'Fail',
+        sideEffects: 'None',
+        admissionReviewVersions: ['v1'],
+        timeoutSeconds: 1,
+      },
+    ],
+  } as KubeObject);
+
+t.test('a slot whose create is refused is retried through the reconcile until it succeeds, once, for that slot', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf, statusOf } = await setup(t);
+  await client.create(configuration('web', { scheduler: { concurrencyPolicy: 'Allow' } }));
+  const scheduler = await startScheduler(t, kubeConfig, clock);
+  await settled(scheduler, 1);
+  await eventually('the next schedule in status', async () => (await statusOf('web'))?.nextSchedule === '2025-01-01T11:00:00Z');
+  await refuseBackupSessionCreates(client);
+  // The refusal itself, so the test proves the create really fails while the webhook is there.
+  const refused = await client.create({ ...BS, metadata: { name: 'probe', namespace: NS }, spec: {} } as KubeObject).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  t.ok(refused, 'the API server refuses BackupSession creates');
+
+  clock.advance('2025-01-01T11:00:00Z');
+  // The fire path fails, hands the slot to the reconcile, whose creates fail too and are retried with backoff.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.same(await sessionsOf('web'), [], 'nothing created while refused');
+
+  await client.delete({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', name: 'refuse-backupsessions' });
+  await eventually('the slot session after the refusal ended', async () => (await sessionsOf('web')).length > 0, 10_000);
+  await scheduler.controller.whenIdle();
+  t.same((await sessionsOf('web')).map((s) => s.metadata?.name), [slotName('web', '2025-01-01T11:00:00Z')], 'the refused slot, once');
+  await eventually('the following slot in status', async () => (await statusOf('web'))?.nextSchedule === '2025-01-01T12:00:00Z');
+  t.same(clock.pending(), ['2025-01-01T12:00:00.000Z'], 'the timer is on the following slot');
+
+  // And the schedule goes on from there on the fast path.
+  clock.advance('2025-01-01T12:00:00Z');
+  await eventually('the next slot session', async () => (await sessionsOf('web')).length === 2);
+});
