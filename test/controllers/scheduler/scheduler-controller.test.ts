@@ -491,3 +491,24 @@ t.test('a slot whose create is refused is retried through the reconcile until it
   clock.advance('2025-01-01T12:00:00Z');
   await eventually('the next slot session', async () => (await sessionsOf('web')).length === 2);
 });
+
+t.test('two schedulers replacing the same running session create the slot session once and both plan the next slot', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf } = await setup(t);
+  await client.create(configuration('web', { scheduler: { concurrencyPolicy: 'Replace' } }));
+  await runningSession(client, 'web', 'web-manual');
+  const registry = new Registry();
+  const one = await startScheduler(t, kubeConfig, clock, { registry });
+  const two = await startScheduler(t, kubeConfig, clock, { registry });
+  await settled(one, 1);
+  await settled(two, 1);
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the running session reaches both caches
+  // Both fire at once and both see web-manual running: their deletes and creates overlap.
+  clock.advance('2025-01-01T11:00:00Z');
+  await one.controller.whenIdle();
+  await two.controller.whenIdle();
+  await eventually('the replacement alone', async () => {
+    const names = (await sessionsOf('web')).map((s) => s.metadata?.name);
+    return names.length === 1 && names[0] === slotName('web', '2025-01-01T11:00:00Z');
+  });
+  await eventually('both to have planned the next slot', () => clock.pending().length === 2 && clock.pending().every((due) => due === '2025-01-01T12:00:00.000Z'));
+});
