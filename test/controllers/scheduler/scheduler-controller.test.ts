@@ -512,3 +512,59 @@ t.test('two schedulers replacing the same running session create the slot sessio
   });
   await eventually('both to have planned the next slot', () => clock.pending().length === 2 && clock.pending().every((due) => due === '2025-01-01T12:00:00.000Z'));
 });
+
+t.test('an outage longer than the missed-slot count limit reports the count as a lower bound', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf, events } = await setup(t, '2025-01-01T10:20:30Z');
+  const registry = new Registry();
+  const created = await client.create(configuration('web', { scheduler: { schedule: '* * * * *' } }));
+  // The last leader planned 2024-12-30T00:00 and went away: about 3500 every-minute slots passed unseen.
+  await client.updateStatus({ ...created, status: { sessions: [{ name: 'nightly', nextSchedule: '2024-12-30T00:00:00Z', conditions: [] }] } });
+  const scheduler = await startScheduler(t, kubeConfig, clock, { registry });
+  await settled(scheduler, 1);
+  const warning = await eventually('the MissedSchedule event', async () => (await events('MissedSchedule'))[0]);
+  // The walk stops counting at MISSED_COUNT_LIMIT due slots; one of them (the latest) runs.
+  t.match(warning.message, /999 or more scheduled slot\(s\) since 2024-12-30T00:00:00Z were not run; running the latest, 2025-01-01T10:20:00Z, now/);
+  const missed = (await registry.getSingleMetric('autostash_schedule_missed_total')?.get())?.values;
+  t.equal(missed?.[0]?.value, 999, 'the metric counts the lower bound');
+  t.same((await sessionsOf('web')).map((s) => s.metadata?.name), [slotName('web', '2025-01-01T10:20:00Z')], 'only the latest slot runs');
+});
+
+t.test('with default options: the real clock plans the next slot, the initial backup is created', async (t) => {
+  const { kubeConfig, client, sessionsOf, statusOf } = await setup(t);
+  await client.create(configuration('web', { scheduler: { schedule: '0 0 1 1 *' } }));
+  const schedulerClient = createKubeClient(kubeConfig);
+  const logger = silentLogger();
+  const informers = createSharedInformers(schedulerClient, { logger });
+  const recorder = createEventRecorder({ client: schedulerClient, logger });
+  const abort = new AbortController();
+  const controller = schedulerController();
+  t.equal(controller.scheduledCount(), 0, 'nothing scheduled before start');
+  await controller.whenIdle(); // resolves before start
+  informers.start();
+  const running = controller.start({ client: schedulerClient, informers, recorder, signal: abort.signal, logger });
+  t.teardown(async () => {
+    abort.abort();
+    await running;
+    await recorder.flush();
+    await informers.stop();
+    schedulerClient.close();
+  });
+  await eventually('one scheduled session', () => controller.scheduledCount() === 1);
+  await controller.whenIdle();
+  const initial = await eventually('the initial session', async () => {
+    const list = await sessionsOf('web');
+    return list.length > 0 && list;
+  });
+  t.equal(initial.length, 1);
+  t.equal(initial[0]?.metadata?.annotations?.['autostash.dev/triggered-by'], 'initial');
+  const status = await eventually('the status', async () => {
+    const stored = await statusOf('web');
+    return stored?.nextSchedule !== undefined && stored;
+  });
+  const next = Date.parse(status.nextSchedule as string);
+  t.equal(new Date(next).toISOString().slice(4), '-01-01T00:00:00.000Z', 'the yearly slot');
+  t.ok(next > Date.now() && next - Date.now() <= 366 * 24 * 3600 * 1000, 'the next one after the real now');
+  abort.abort();
+  await running;
+  t.equal(controller.scheduledCount(), 0, 'nothing scheduled after the term');
+});
