@@ -129,3 +129,34 @@ t.test('foreground deletion keeps the owner until blocking dependents are gone',
   await api.update(CONFIG_MAPS, 'default', { ...blocker, metadata: { ...blocker.metadata, finalizers: [] } });
   await eventually(() => gone(api, CONFIG_MAPS, 'default', 'parent'), 'the owner to go once the blocker is gone');
 });
+
+t.test('a namespace with a finalizer of its own loses only `kubernetes` and stays Terminating until the other is removed', async (t) => {
+  const api = await plane(t);
+  const created = await api.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'held' } });
+  await api.update(NAMESPACES, undefined, { ...created, spec: { finalizers: ['kubernetes', 'example.com/hold'] } });
+  await api.create(CONFIG_MAPS, 'held', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1' } });
+
+  await api.delete(NAMESPACES, undefined, 'held');
+  await eventually(() => gone(api, CONFIG_MAPS, 'held', 'c1'), 'the contents to go');
+  const terminating = await eventually(async () => {
+    const current = await api.get(NAMESPACES, undefined, 'held');
+    return (current.spec as { finalizers: string[] }).finalizers.includes('kubernetes') ? undefined : current;
+  }, 'the kubernetes finalizer to be removed');
+  t.same((terminating.spec as { finalizers: string[] }).finalizers, ['example.com/hold'], 'the other finalizer is kept');
+  t.equal((terminating.status as { phase?: string }).phase, 'Terminating');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.notOk(await gone(api, NAMESPACES, undefined, 'held'), 'the namespace waits for its other finalizer');
+
+  await api.update(NAMESPACES, undefined, { ...terminating, spec: { finalizers: [] } });
+  await eventually(() => gone(api, NAMESPACES, undefined, 'held'), 'the namespace to go');
+});
+
+t.test('a namespace whose status lost its phase is made Active again', async (t) => {
+  const api = await plane(t);
+  await api.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'phaseless' } });
+  await eventually(async () => ((await api.get(NAMESPACES, undefined, 'phaseless')).status as { phase?: string } | undefined)?.phase === 'Active' || undefined, 'Active');
+  const current = await api.get(NAMESPACES, undefined, 'phaseless');
+  await api.updateStatus(NAMESPACES, undefined, { ...current, status: {} });
+  await eventually(async () => ((await api.get(NAMESPACES, undefined, 'phaseless')).status as { phase?: string } | undefined)?.phase === 'Active' || undefined, 'the phase to be restored');
+  t.pass('the controller restored phase Active');
+});

@@ -209,3 +209,139 @@ t.test('volume directories are only removed under <dataDir>/volumes', async (t) 
   t.equal(await removeVolumeDirectory(join(dataDir, 'missing'), join(dataDir, 'missing', 'volumes', 'pvc-a')), false, 'no volumes root');
   t.ok((await stat(join(dataDir, 'elsewhere', 'pvc-x'))).isDirectory());
 });
+
+const boundClaim = (api: EmbeddedApi, name: string): Promise<KubeObject> =>
+  eventually(async () => {
+    const current = await api.get(PVCS, 'default', name);
+    return phase(current) === 'Bound' ? current : undefined;
+  }, `${name} to be bound`);
+
+t.test('provisioning: an empty class is static-only, a named class is recorded, missing fields get the kube defaults', async (t) => {
+  const { api } = await plane(t);
+  await api.create(PVCS, 'default', claim('static-only', { storageClassName: '' }));
+  await api.create(PVCS, 'default', claim('fast', { storageClassName: 'fast' }));
+  await api.create(PVCS, 'default', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'bare' }, spec: {} });
+
+  const fast = await boundClaim(api, 'fast');
+  t.equal((fast.spec as { storageClassName?: string }).storageClassName, 'fast', 'the requested class is kept');
+  const fastVolume = await api.get(PVS, undefined, (fast.spec as { volumeName: string }).volumeName);
+  t.equal((fastVolume.spec as { storageClassName?: string }).storageClassName, 'fast');
+
+  const bare = await boundClaim(api, 'bare');
+  const bareVolume = await api.get(PVS, undefined, (bare.spec as { volumeName: string }).volumeName);
+  const spec = bareVolume.spec as { capacity: { storage: string }; accessModes: string[]; volumeMode: string; storageClassName: string };
+  t.same(spec.capacity, { storage: '1Gi' });
+  t.same(spec.accessModes, ['ReadWriteOnce']);
+  t.equal(spec.volumeMode, 'Filesystem');
+  t.equal(spec.storageClassName, 'standard');
+
+  const staticOnly = await api.get(PVCS, 'default', 'static-only');
+  t.equal(phase(staticOnly), 'Pending', 'storageClassName "" is never provisioned');
+  t.notOk((staticOnly.spec as { volumeName?: string }).volumeName);
+  t.equal((await api.list(PVS)).items.length, 2, 'only the two provisionable claims got volumes');
+});
+
+t.test('static binding: a claim waits for its named volume, and never takes one reserved for another claim', async (t) => {
+  const { api, dataDir } = await plane(t);
+  const created = await api.create(PVCS, 'default', claim('early', { volumeName: 'later', storageClassName: '' }));
+  await api.create(PVCS, 'default', claim('thief', { volumeName: 'later', storageClassName: '' }));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(phase(await api.get(PVCS, 'default', 'early')), 'Pending', 'no volume yet');
+
+  const path = join(dataDir, 'later');
+  await mkdir(path);
+  await api.create(PVS, undefined, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'later' },
+    spec: { capacity: { storage: '3Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path }, persistentVolumeReclaimPolicy: 'Retain', storageClassName: '', claimRef: { namespace: 'default', name: 'early' } },
+  });
+  const bound = await boundClaim(api, 'early');
+  t.same((bound.status as { capacity?: unknown }).capacity, { storage: '3Gi' });
+  const volume = await api.get(PVS, undefined, 'later');
+  t.equal((volume.spec as { claimRef: { uid?: string } }).claimRef.uid, created.metadata?.uid, 'the pre-bound claimRef gets the claim’s uid');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(phase(await api.get(PVCS, 'default', 'thief')), 'Pending', 'the other claim naming the volume stays Pending');
+});
+
+t.test('a Delete volume outside <dataDir>/volumes is deleted with its claim but its directory is left', async (t) => {
+  const { api, dataDir } = await plane(t);
+  const path = join(dataDir, 'outside');
+  await mkdir(path);
+  await writeFile(join(path, 'keep'), 'x');
+  await api.create(PVS, undefined, {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: 'outside' },
+    spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path }, persistentVolumeReclaimPolicy: 'Delete', storageClassName: '' },
+  });
+  await api.create(PVCS, 'default', claim('uses-outside', { volumeName: 'outside', storageClassName: '' }));
+  await boundClaim(api, 'uses-outside');
+  await api.delete(PVCS, 'default', 'uses-outside');
+  await eventually(async () => {
+    try {
+      await api.get(PVS, undefined, 'outside');
+      return undefined;
+    } catch (error) {
+      return error instanceof ApiError && error.code === 404 ? true : undefined;
+    }
+  }, 'the volume to be deleted');
+  t.ok((await stat(join(path, 'keep'))).isFile(), 'a directory the plane did not provision is never removed');
+});
+
+t.test('StatefulSet claims: one replica by default, template labels and annotations, nameless templates skipped, Retain keeps scaled-down claims', async (t) => {
+  const { api } = await plane(t);
+  await api.create(STATEFUL_SETS, 'default', {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'web' },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'w', image: 'nginx' }] } },
+      volumeClaimTemplates: [
+        { metadata: { name: 'www', labels: { tier: 'front' }, annotations: { note: 'kept' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+        { metadata: {}, spec: { accessModes: ['ReadWriteOnce'] } },
+      ],
+    },
+  });
+  const first = await boundClaim(api, 'www-web-0');
+  t.same(first.metadata?.labels, { tier: 'front', app: 'web' }, 'template labels plus the selector labels');
+  t.equal(first.metadata?.annotations?.note, 'kept');
+  t.same((await api.list(PVCS, { namespace: 'default' })).items.map((item) => item.metadata?.name), ['www-web-0'], 'replicas defaults to 1; a template without a name makes no claim');
+
+  await api.patch(STATEFUL_SETS, 'default', 'web', 'merge', { spec: { replicas: 2 } });
+  await boundClaim(api, 'www-web-1');
+  await api.patch(STATEFUL_SETS, 'default', 'web', 'merge', { spec: { replicas: 0 } });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  t.same((await api.list(PVCS, { namespace: 'default' })).items.map((item) => item.metadata?.name).sort(), ['www-web-0', 'www-web-1'], 'whenScaled Retain (the default) keeps claims');
+});
+
+t.test('StatefulSet whenScaled Delete only deletes this template’s claims at ordinals at or above replicas', async (t) => {
+  const { api } = await plane(t);
+  for (const name of ['data-store-extra', 'data-store-9x', 'data-other-5']) await api.create(PVCS, 'default', claim(name));
+  await api.create(STATEFUL_SETS, 'default', {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: 'store' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'store' } },
+      template: { metadata: { labels: { app: 'store' } }, spec: { containers: [{ name: 's', image: 'x' }] } },
+      persistentVolumeClaimRetentionPolicy: { whenScaled: 'Delete' },
+      volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'] } }],
+    },
+  });
+  const second = await boundClaim(api, 'data-store-1');
+  t.notOk(second.metadata?.ownerReferences, 'whenDeleted Retain (the default) sets no owner');
+  await api.patch(STATEFUL_SETS, 'default', 'store', 'merge', { spec: { replicas: 1 } });
+  await eventually(async () => {
+    try {
+      await api.get(PVCS, 'default', 'data-store-1');
+      return undefined;
+    } catch (error) {
+      return error instanceof ApiError && error.code === 404 ? true : undefined;
+    }
+  }, 'the scaled-down claim to be deleted');
+  const names = (await api.list(PVCS, { namespace: 'default' })).items.map((item) => item.metadata?.name).sort();
+  t.same(names, ['data-other-5', 'data-store-0', 'data-store-9x', 'data-store-extra'], 'claims that are not <template>-<set>-<ordinal> are left alone');
+});
