@@ -133,3 +133,28 @@ t.test('kinds without a status subresource keep status from the body', async (t)
   const created: KubeObject = await api.create({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases' }, 'default', { metadata: { name: 'l' }, spec: { holderIdentity: 'me' } });
   t.equal((created.spec as { holderIdentity: string }).holderIdentity, 'me');
 });
+
+t.test('update preconditions and body checks: uid mismatch conflicts, a missing name is 422, a non-object is 400, a missing object is 404', async (t) => {
+  const api = createEmbeddedApi();
+  t.teardown(() => api.close());
+  const created = await api.create(configmaps, 'default', { metadata: { name: 'pre' }, data: { a: '1' } });
+  const { resourceVersion: _rv, ...metaWithoutVersion } = created.metadata ?? {};
+  const wrongUid = await failure(api.update(configmaps, 'default', { ...created, metadata: { ...metaWithoutVersion, uid: '00000000-0000-0000-0000-000000000000' }, data: { a: '2' } }));
+  t.equal(wrongUid.code, 409);
+  t.match(wrongUid.message, /Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000, UID in object meta: /);
+  t.same((await api.get(configmaps, 'default', 'pre')).data, { a: '1' }, 'nothing was written');
+
+  const nameless = await failure(api.update(configmaps, 'default', { metadata: {}, data: { a: '3' } }));
+  t.equal(nameless.code, 422);
+  t.match(nameless.message, /metadata\.name/);
+
+  const notAnObject = await failure(api.update(configmaps, 'default', 'text' as unknown as KubeObject));
+  t.equal(notAnObject.code, 400);
+
+  const missing = await failure(api.update(configmaps, 'default', { metadata: { name: 'absent' }, data: {} }));
+  t.equal(missing.code, 404);
+  const missingPatch = await failure(api.patch(configmaps, 'default', 'absent', 'merge', { data: { a: '1' } }));
+  t.equal(missingPatch.code, 404, 'a merge patch does not create');
+  const missingStatus = await failure(api.updateStatus(configmaps, 'default', { ...created }));
+  t.equal(missingStatus.code, 404, 'configmaps have no status subresource');
+});
