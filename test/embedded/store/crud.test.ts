@@ -158,3 +158,22 @@ t.test('update preconditions and body checks: uid mismatch conflicts, a missing 
   const missingStatus = await failure(api.updateStatus(configmaps, 'default', { ...created }));
   t.equal(missingStatus.code, 404, 'configmaps have no status subresource');
 });
+
+t.test('namespaced writes need a namespace; apply needs an object body and does not create through status', async (t) => {
+  const api = createEmbeddedApi();
+  t.teardown(() => api.close());
+  for (const [verb, attempt] of [
+    ['patch', () => api.patch(configmaps, undefined, 'x', 'merge', { data: {} })],
+    ['delete', () => api.delete(configmaps, undefined, 'x')],
+  ] as const) {
+    const error = await failure(attempt());
+    t.equal(error.code, 400, `${verb} without a namespace`);
+    t.match(error.message, /a namespace is required for configmaps/);
+  }
+  const notAnObject = await failure(api.patch(configmaps, 'default', 'x', 'apply', [1, 2], { fieldManager: 'test' }));
+  t.equal(notAnObject.code, 400);
+  t.match(notAnObject.message, /the apply body must be an object/);
+  const statusApply = await failure(api.patch(deployments, 'default', 'absent', 'apply', { apiVersion: 'apps/v1', kind: 'Deployment', status: { replicas: 1 } }, { fieldManager: 'test', subresource: 'status' }));
+  t.equal(statusApply.code, 404, 'applying status to a missing object does not create it');
+  await t.rejects(api.get(deployments, 'default', 'absent'), { code: 404 });
+});
