@@ -362,7 +362,7 @@ t.test('an invalid schedule is reported in SchedulerEnsured and holds no slot', 
   t.equal((await statusOf('web'))?.nextSchedule, undefined);
 });
 
-const metricValues = async (registry: Registry, name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []) as Array<{ metricName?: string; value: number }>;
+const metricValues = async (registry: Registry, name: string) => ((await registry.getSingleMetric(name)?.get())?.values ?? []) as Array<{ metricName?: string; value: number; labels: Record<string, string | number> }>;
 
 t.test('a restart between creating a slot session and writing nextSchedule creates nothing and misses nothing', async (t) => {
   const { kubeConfig, client, clock, sessionsOf, statusOf, events } = await setup(t, '2025-01-01T10:00:30Z');
@@ -567,4 +567,21 @@ t.test('with default options: the real clock plans the next slot, the initial ba
   abort.abort();
   await running;
   t.equal(controller.scheduledCount(), 0, 'nothing scheduled after the term');
+});
+
+t.test('a slot that comes due while the previous backlog is still being fired queues behind it; the late ones go to the reconcile', async (t) => {
+  const { kubeConfig, client, clock, sessionsOf } = await setup(t);
+  const registry = new Registry();
+  for (const name of ['app-a', 'app-b']) await client.create(configuration(name, { scheduler: { concurrencyPolicy: 'Allow' } }));
+  // One create in flight: at 11:00 app-a fires, app-b waits in the backlog.
+  const scheduler = await startScheduler(t, kubeConfig, clock, { registry, fireConcurrency: 1 });
+  await settled(scheduler, 2);
+  clock.advance('2025-01-01T11:00:00Z');
+  // Before app-a's create returns, the clock reaches 12:00: app-a's 12:00 slot joins the backlog.
+  clock.advance('2025-01-01T12:00:00Z');
+  await scheduler.controller.whenIdle();
+  t.same((await sessionsOf('app-a')).map((s) => s.metadata?.name), [slotName('app-a', '2025-01-01T11:00:00Z'), slotName('app-a', '2025-01-01T12:00:00Z')].sort(), 'app-a: both slots');
+  t.same((await sessionsOf('app-b')).map((s) => s.metadata?.name), [slotName('app-b', '2025-01-01T12:00:00Z')], 'app-b: fired after 12:00 passed, only the latest runs');
+  t.equal((await metricValues(registry, 'autostash_schedule_missed_total')).find((v) => v.labels.configuration === 'app-b')?.value, 1, 'app-b: 11:00 missed');
+  t.same(clock.pending(), ['2025-01-01T13:00:00.000Z']);
 });
