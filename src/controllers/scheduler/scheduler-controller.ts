@@ -286,7 +286,7 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
       known.following = undefined;
       heap.set(key, following);
       try {
-        await runSlot(configuration, session, new Date(slot));
+        await runSlot(configuration, namespace, name, session, new Date(slot));
       } catch (error) {
         logger.warn({ configuration: configurationKey, session: sessionName, slot: formatTimestamp(new Date(slot)), err: error }, 'scheduled backup session not created; retrying through the reconcile');
         if (known.due === following) {
@@ -359,7 +359,7 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
         for (const [index, session] of (spec.sessions ?? []).entries()) {
           const sessionName = session.name ?? '';
           seen.add(sessionName);
-          results.push(await scheduleSession(configuration, state, session, index, stored?.find((entry) => entry.name === sessionName), now));
+          results.push(await scheduleSession(configuration, namespace, name, state, session, index, stored?.find((entry) => entry.name === sessionName), now));
         }
       } finally {
         for (const sessionName of [...state.sessions.keys()]) {
@@ -373,17 +373,17 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
       statusQueue.add(configurationKey);
     }
 
-    /** One session of a configuration: run what is due, plan the next slot, report its state. */
+    /** One session of a configuration: run what is due, plan the next slot, report its state. `namespace`/`name` are the configuration's (from its queue key). */
     async function scheduleSession(
       configuration: BackupConfiguration,
+      namespace: string,
+      name: string,
       state: ConfigurationState,
       session: Session,
       index: number,
       stored: SessionStatus | undefined,
       now: Date,
     ): Promise<SessionScheduleState> {
-      const namespace = configuration.metadata?.namespace ?? '';
-      const name = configuration.metadata?.name ?? '';
       const sessionName = session.name ?? '';
       const key = heapKey(`${namespace}/${name}`, sessionName);
       const text = session.scheduler?.schedule ?? '';
@@ -417,7 +417,7 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
         now,
         ...(session.scheduler?.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: session.scheduler.startingDeadlineSeconds } : {}),
       });
-      if (decision.run !== undefined) await runSlot(configuration, session, decision.run);
+      if (decision.run !== undefined) await runSlot(configuration, namespace, name, session, decision.run);
       if (decision.missed > 0) {
         const count = `${decision.missed}${decision.missedCountCapped ? ' or more' : ''}`;
         metrics.missed.inc({ namespace, configuration: name, session: sessionName }, decision.missed);
@@ -441,10 +441,8 @@ export function schedulerController(options: SchedulerControllerOptions = {}): S
       return { name: sessionName, nextSchedule: decision.next, ...(initialBackupTriggered !== undefined ? { initialBackupTriggered } : {}) };
     }
 
-    /** Creates the BackupSession of `slot` unless it exists or concurrencyPolicy says otherwise. */
-    async function runSlot(configuration: BackupConfiguration, session: Session, slot: Date): Promise<void> {
-      const namespace = configuration.metadata?.namespace ?? '';
-      const name = configuration.metadata?.name ?? '';
+    /** Creates the BackupSession of `slot` unless it exists or concurrencyPolicy says otherwise. `namespace`/`name` are the configuration's. */
+    async function runSlot(configuration: BackupConfiguration, namespace: string, name: string, session: Session, slot: Date): Promise<void> {
       const sessionName = session.name ?? '';
       const sessionObjectName = generateBackupSessionName(name, sessionName, slot.getTime() / 1000);
       const where = { configuration: `${namespace}/${name}`, session: sessionName, slot: formatTimestamp(slot) };
