@@ -6,10 +6,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { pino, type Logger } from 'pino';
 import type { ExecOptions } from '../executor/context.js';
+import { VOLUME_MAP_ENV } from '../domain/execution/labels.js';
 import { AUTOSTASH_VERSION } from '../version.js';
 
-/** The environment variable through which the embedded control plane maps container paths (docs/embedded-job-volumes.md). */
-export const VOLUME_MAP_ENV = 'AUTOSTASH_VOLUME_MAP';
+export { VOLUME_MAP_ENV };
 
 interface CommonFlags {
   namespace: string;

@@ -38,6 +38,7 @@ import { createWorkQueue, type ReconcileResult } from '../work-queue.js';
 import { findCondition, formatGoDuration, rfc3339, setCondition as withCondition } from './status-helpers.js';
 import type { RestoreSessionMetrics } from './metrics.js';
 import { RESOLVED_SNAPSHOT_ANNOTATION, validateRestoreSession, type RestoreLookups, type RestorePlan, type TargetRef } from './validate.js';
+import { jobComplete, jobFailure, jobFinished } from '../../domain/execution/job-conditions.js';
 
 export const RESTORE_SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'RestoreSession' };
 const CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
@@ -96,11 +97,6 @@ const nameOf = (object: KubeObject | undefined): string => object?.metadata?.nam
 const namespaceOf = (object: KubeObject | undefined): string => object?.metadata?.namespace ?? '';
 const keyOf = (object: KubeObject): string => `${namespaceOf(object)}/${nameOf(object)}`;
 
-type JobCondition = { type?: string; status?: string; reason?: string; message?: string };
-const jobConditions = (job: KubeObject): JobCondition[] => (job.status as { conditions?: JobCondition[] } | undefined)?.conditions ?? [];
-const jobFailure = (job: KubeObject): JobCondition | undefined => jobConditions(job).find((c) => c.type === 'Failed' && c.status === 'True');
-const jobComplete = (job: KubeObject): boolean => jobConditions(job).some((c) => c.type === 'Complete' && c.status === 'True');
-const jobFinished = (job: KubeObject): boolean => jobFailure(job) !== undefined || jobComplete(job);
 
 /** `<invoker namespace>/<restore session>` of a restore Job (the Job may run in the target's namespace). */
 const restoreOfJob = (job: KubeObject): readonly string[] => {

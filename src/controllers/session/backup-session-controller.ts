@@ -54,6 +54,8 @@ import type { BackupSessionMetrics } from './metrics.js';
 import type { ClusterObjects, ExecutionPlanner } from './plan.js';
 import { findCondition, rfc3339, withCondition, type ConditionInput } from './session-conditions.js';
 import { ulid } from './ulid.js';
+import { jobComplete, jobFailure, jobFinished } from '../../domain/execution/job-conditions.js';
+import { nameOf, namespaceOf } from '../../domain/rules/common.js';
 
 export const SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession' };
 export const CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
@@ -108,13 +110,6 @@ export interface RunningBackupSessionController {
 /** Thrown inside a reconcile when the cache was behind the API server: the key runs again. */
 class StaleCache extends Error {}
 
-const nameOf = (object: KubeObject): string => object.metadata?.name ?? '';
-const namespaceOf = (object: KubeObject): string => object.metadata?.namespace ?? '';
-const jobConditions = (job: KubeObject): Array<{ type?: string; status?: string; reason?: string; message?: string }> =>
-  ((job.status as { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } | undefined)?.conditions ?? []);
-const jobFailure = (job: KubeObject) => jobConditions(job).find((c) => c.type === 'Failed' && c.status === 'True');
-const jobComplete = (job: KubeObject) => jobConditions(job).some((c) => c.type === 'Complete' && c.status === 'True');
-const jobFinished = (job: KubeObject): boolean => jobFailure(job) !== undefined || jobComplete(job);
 
 /** Go-duration text to milliseconds; undefined when absent or unparsable (the webhook refuses those). */
 function durationMs(text: string | undefined): number | undefined {

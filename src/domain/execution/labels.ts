@@ -58,3 +58,9 @@ export const BACKEND_VOLUME_PREFIX = 'autostash-backend-';
 /** Restic layout inside a repository directory (SPEC §8.2): `repository/<version>/<session>/<component>`. */
 export const SNAPSHOT_VERSION = 'v1';
 export const componentPath = (session: string, component: string): string => `repository/${SNAPSHOT_VERSION}/${session}/${component}`;
+
+/**
+ * How the embedded control plane tells a Job's process where each mount path lives on this machine: a JSON
+ * object `{mountPath: hostPath}` (docs/embedded-job-volumes.md). The executor translates its paths with it.
+ */
+export const VOLUME_MAP_ENV = 'AUTOSTASH_VOLUME_MAP';

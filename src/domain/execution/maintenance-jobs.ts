@@ -13,6 +13,7 @@ import { EXECUTOR_COMMAND } from './addons-catalog.js';
 import { executorJob, type JobOwner } from './job-skeleton.js';
 import { REPOSITORY_LABEL, SNAPSHOT_LABEL, STORAGE_LABEL, type JobComponent } from './labels.js';
 import { nameOf, namespaceOf } from '../rules/common.js';
+import { jobComplete, jobFailure } from './job-conditions.js';
 
 /** KubeStash's name prefixes (constants PrefixInit, PrefixCleanup) with what they act on. */
 export const INIT_STORAGE_JOB_PREFIX = 'init-storage';
@@ -169,9 +170,8 @@ export function buildWipeRepositoryJob(repository: Repository, storage: BackupSt
 export type JobOutcome = { state: 'Running' } | { state: 'Complete' } | { state: 'Failed'; message: string };
 
 export function jobOutcome(job: KubeObject | undefined): JobOutcome {
-  const conditions = (job?.status as { conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }> } | undefined)?.conditions ?? [];
-  if (conditions.some((condition) => condition.type === 'Complete' && condition.status === 'True')) return { state: 'Complete' };
-  const failed = conditions.find((condition) => condition.type === 'Failed' && condition.status === 'True');
+  if (jobComplete(job)) return { state: 'Complete' };
+  const failed = jobFailure(job);
   if (failed !== undefined) return { state: 'Failed', message: (failed.message || failed.reason || 'the Job failed').trim().replace(/\s*\n\s*/g, ' ') };
   return { state: 'Running' };
 }

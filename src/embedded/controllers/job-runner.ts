@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { VOLUME_MAP_ENV } from '../../domain/execution/labels.js';
 import type { KubeObject } from '../../domain/kube-object.js';
 import { errorMessage } from './api-errors.js';
 import { BoundedLog } from './bounded-log.js';
@@ -10,8 +11,8 @@ import type { Container, JobSpec } from './job-status.js';
 import { startLocalProcess, type LocalProcess } from './local-process.js';
 import { preparePodVolumes, VolumeNotReadyError, type PodVolumes, type VolumeSources } from './pod-volumes.js';
 
-/** The name of the environment variable holding the attempt's `{mountPath: hostDir}` JSON map. */
-export const VOLUME_MAP_ENV = 'AUTOSTASH_VOLUME_MAP';
+/** The attempt's `{mountPath: hostDir}` JSON map travels in this variable (shared with the executor). */
+export { VOLUME_MAP_ENV };
 
 /** Variables a local process inherits from this process (a container gets its image's; we have none). */
 const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];
