@@ -39,6 +39,12 @@ export interface ControlPlane {
   api: EmbeddedApiImplementation;
   server: RunningApiServer;
   controllers: Controllers;
+  /**
+   * Closes the HTTPS front (every watch and connection ends) and listens again on the same port with the
+   * same certificate and token, as an apiserver restart looks to clients; the store keeps its objects.
+   * A hook for fault tests, not served by the API.
+   */
+  restartApiServer(): Promise<void>;
   /** Stops controllers (and their Job processes), the server and the store; safe to call twice. */
   close(): Promise<void>;
 }
@@ -104,16 +110,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   validating.start(api, VALIDATING);
   namespaces.start(api, NAMESPACES);
 
-  let server: RunningApiServer;
-  try {
-    server = await startApiServer({
+  const serve = (port: number): Promise<RunningApiServer> =>
+    startApiServer({
       api,
-      port: options.port ?? 6443,
+      port,
       tls: { key: certificates.key, cert: certificates.cert },
       caCert: certificates.ca ?? certificates.cert,
       token,
       logger: logger.child({ component: 'apiserver' }),
     });
+  let server: RunningApiServer;
+  try {
+    server = await serve(options.port ?? 6443);
   } catch (error) {
     for (const mirror of [mutating, validating, namespaces]) mirror.stop();
     admission.close();
@@ -146,5 +154,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     })();
     return closed;
   };
-  return { url: server.url, kubeconfigPath, caCert, api, server, controllers, close };
+  const restartApiServer = async (): Promise<void> => {
+    await server.close();
+    server = await serve(server.port);
+  };
+  return {
+    url: server.url,
+    kubeconfigPath,
+    caCert,
+    api,
+    get server() {
+      return server;
+    },
+    controllers,
+    restartApiServer,
+    close,
+  };
 }

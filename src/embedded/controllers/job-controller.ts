@@ -47,7 +47,15 @@ const DEFAULT_BACKOFF_LIMIT = 6;
  * activeDeadlineSeconds (DeadlineExceeded), ttlSecondsAfterFinished, and deletion stops the process.
  * Pods are not created as objects.
  */
-export function startJobController(options: JobControllerOptions): { stop(): Promise<void> } {
+/** A Job attempt running as a local process now. */
+export interface RunningJobProcess {
+  namespace: string;
+  job: string;
+  /** Its current container process (and process group); undefined between containers. */
+  pid: number | undefined;
+}
+
+export function startJobController(options: JobControllerOptions): { runningProcesses(): RunningJobProcess[]; stop(): Promise<void> } {
   const { api, logger } = options;
   const runs = new Map<string, Run>();
   const waiting = new Set<string>();
@@ -251,6 +259,12 @@ export function startJobController(options: JobControllerOptions): { stop(): Pro
   resync.unref();
 
   return {
+    /** The attempts running now (a test hook for fault tests: not reachable through the API). */
+    runningProcesses: () =>
+      [...runs.entries()].map(([key, run]) => {
+        const slash = key.indexOf('/');
+        return { namespace: key.slice(0, slash), job: key.slice(slash + 1), pid: run.attempt.pid };
+      }),
     async stop() {
       watch.stop();
       clearInterval(resync);

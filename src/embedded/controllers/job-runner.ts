@@ -46,6 +46,8 @@ export interface JobAttempt {
   podName: string;
   logPath: string;
   done: Promise<AttemptOutcome>;
+  /** The process id of the container process running now (its process group id too), if one runs. For fault tests. */
+  readonly pid: number | undefined;
   /** Stops the attempt: the running process gets SIGTERM, then SIGKILL; no further container starts. */
   terminate(): void;
 }
@@ -148,6 +150,9 @@ export function startJobAttempt(options: JobAttemptOptions): JobAttempt {
     podName,
     logPath: log.path,
     done: run(),
+    get pid() {
+      return current?.pid;
+    },
     terminate() {
       terminated = true;
       current?.terminate();

@@ -1,6 +1,6 @@
 import type { EmbeddedApi } from '../api-types.js';
 import { startGarbageCollector } from './garbage-collector.js';
-import { startJobController } from './job-controller.js';
+import { startJobController, type RunningJobProcess } from './job-controller.js';
 import type { ControllerLogger } from './logger.js';
 import { startNamespaceController } from './namespace-controller.js';
 import { DEFAULT_NODE_NAME, startNodeController } from './node-controller.js';
@@ -37,6 +37,8 @@ export interface ControllersOptions {
 export interface Controllers {
   /** Settles when the system namespaces and the Node exist. */
   ready: Promise<void>;
+  /** Job attempts running as local processes now, with their pids: a hook for fault tests (kill -9 a Job), not served by the API. */
+  runningJobProcesses(): RunningJobProcess[];
   /** Stops every controller, kills running Job processes and waits for them. */
   stop(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export function startControllers(options: ControllersOptions): Controllers {
   const all = [jobs, statefulSetClaims, volumes, node, garbageCollector, namespaces];
   return {
     ready: Promise.all([namespaces.ready, node.ready]).then(() => undefined),
+    runningJobProcesses: () => jobs.runningProcesses(),
     async stop() {
       await Promise.all(all.map((controller) => controller.stop()));
     },
