@@ -49,6 +49,18 @@ export interface ControllerConfig {
   readonly jobServiceAccount: string | undefined;
   /** Run one backup as soon as a BackupConfiguration is ready (KubeStash does). */
   readonly initialBackup: boolean;
+  /** Timings of the leader Lease; leaseDuration > renewDeadline > retryPeriod > 0. */
+  readonly leaderElection: LeaderElectionTimings;
+}
+
+/** client-go's leader-election timings, in seconds (fractions allowed). */
+export interface LeaderElectionTimings {
+  /** How long a Lease stays valid without renewal: a standby takes over after it (default 15). */
+  readonly leaseDurationSeconds: number;
+  /** How long the leader keeps failing to renew before it steps down (default 10). */
+  readonly renewDeadlineSeconds: number;
+  /** Pause between attempts to acquire or renew (default 2). */
+  readonly retryPeriodSeconds: number;
 }
 
 export interface Config {
@@ -78,6 +90,9 @@ export interface ServeFlags {
   image?: string;
   jobServiceAccount?: string;
   initialBackup?: boolean;
+  leaseDuration?: string;
+  renewDeadline?: string;
+  retryPeriod?: string;
 }
 
 /** A configuration value that cannot be used; `source` names the flag or variable. */
@@ -91,6 +106,7 @@ export class ConfigError extends Error {
   }
 }
 
+import { parseGoDuration } from './domain/duration.js';
 import { DEFAULT_EXECUTOR_IMAGE } from './version.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -135,6 +151,52 @@ function parseDnsSubdomain(value: string, source: string): string {
     throw new ConfigError(source, `"${value}" is not a valid object name (lowercase letters, digits, '-' and '.', at most 253 characters)`);
   }
   return value;
+}
+
+/** Longest lease timing accepted: beyond it setTimeout would overflow, and no cluster needs it. */
+const MAX_LEASE_TIMING_SECONDS = 24 * 3600;
+
+function parseLeaseTiming(value: string, source: string): number {
+  const parsed = parseGoDuration(value);
+  if (!parsed.ok) throw new ConfigError(source, `"${value}" is not a duration such as 15s or 1m30s (${parsed.reason})`);
+  const seconds = Number(parsed.value) / 1e9;
+  if (seconds <= 0) throw new ConfigError(source, `"${value}" must be longer than 0`);
+  if (seconds > MAX_LEASE_TIMING_SECONDS) throw new ConfigError(source, `"${value}" is longer than 24h`);
+  return seconds;
+}
+
+/** One timing: its value in seconds, the flag or variable it came from, and whether it was set at all. */
+interface LeaseTiming {
+  text: string;
+  seconds: number;
+  source: string;
+  explicit: boolean;
+}
+
+function leaseTiming(flag: string | undefined, flagName: string, env: NodeJS.ProcessEnv, envName: string, fallback: string): LeaseTiming {
+  const [given, source] = pick(flag, flagName, env, envName);
+  const text = given ?? fallback;
+  return { text, seconds: parseLeaseTiming(text, source), source: given === undefined ? flagName : source, explicit: given !== undefined };
+}
+
+/** `shorter` must be below `longer`; the error names the one the user set (the shorter one when both were). */
+function requireShorter(shorter: LeaseTiming, longer: LeaseTiming, shorterName: string, longerName: string, why: string): void {
+  if (shorter.seconds < longer.seconds) return;
+  const describe = (timing: LeaseTiming): string => (timing.explicit ? `${timing.text} from ${timing.source}` : `${timing.text}, the default of ${timing.source}`);
+  if (shorter.explicit || !longer.explicit) {
+    throw new ConfigError(shorter.source, `${shorter.text} must be shorter than the ${longerName} (${describe(longer)}): ${why}`);
+  }
+  throw new ConfigError(longer.source, `${longer.text} must be longer than the ${shorterName} (${describe(shorter)}): ${why}`);
+}
+
+/** The three timings, each from its flag or variable, checked against each other as client-go does. */
+function loadLeaderElection(flags: ServeFlags, env: NodeJS.ProcessEnv): LeaderElectionTimings {
+  const lease = leaseTiming(flags.leaseDuration, '--lease-duration', env, 'AUTOSTASH_LEASE_DURATION', '15s');
+  const renew = leaseTiming(flags.renewDeadline, '--renew-deadline', env, 'AUTOSTASH_RENEW_DEADLINE', '10s');
+  const retry = leaseTiming(flags.retryPeriod, '--retry-period', env, 'AUTOSTASH_RETRY_PERIOD', '2s');
+  requireShorter(renew, lease, 'renew deadline', 'lease duration', 'a leader must give up before a standby may take over');
+  requireShorter(retry, renew, 'retry period', 'renew deadline', 'the leader needs more than one attempt to renew');
+  return Object.freeze({ leaseDurationSeconds: lease.seconds, renewDeadlineSeconds: renew.seconds, retryPeriodSeconds: retry.seconds });
 }
 
 /**
@@ -203,6 +265,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       executorImage,
       jobServiceAccount,
       initialBackup: initialBackupText === 'true',
+      leaderElection: loadLeaderElection(flags, env),
     }),
     kubeconfigPath,
     kubeEnv,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig, type ServeFlags } from '../src/config.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AUTOSTASH_VERSION, DEFAULT_EXECUTOR_IMAGE } from '../src/version.js';
@@ -103,4 +103,33 @@ t.test('executor Job settings', async (t) => {
 t.test('the version constant matches package.json', async (t) => {
   const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   t.equal(AUTOSTASH_VERSION, pkg.version);
+});
+
+t.test('leader election timings', async (t) => {
+  t.same(loadConfig({}, {}).controller.leaderElection, { leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 }, "client-go's defaults");
+  t.same(
+    loadConfig({}, { AUTOSTASH_LEASE_DURATION: '1m', AUTOSTASH_RENEW_DEADLINE: '45s', AUTOSTASH_RETRY_PERIOD: '5s' }).controller.leaderElection,
+    { leaseDurationSeconds: 60, renewDeadlineSeconds: 45, retryPeriodSeconds: 5 },
+  );
+  t.same(
+    loadConfig({ leaseDuration: '3s', renewDeadline: '2s', retryPeriod: '500ms' }, { AUTOSTASH_LEASE_DURATION: '1m' }).controller.leaderElection,
+    { leaseDurationSeconds: 3, renewDeadlineSeconds: 2, retryPeriodSeconds: 0.5 },
+    'flags win and fractions of a second are kept',
+  );
+  const refused: Array<[string, ServeFlags, NodeJS.ProcessEnv, RegExp]> = [
+    ['not a duration', { leaseDuration: '15' }, {}, /^--lease-duration: "15" is not a duration such as 15s or 1m30s \(time: missing unit/],
+    ['unknown unit', {}, { AUTOSTASH_RETRY_PERIOD: '2d' }, /^AUTOSTASH_RETRY_PERIOD: "2d" is not a duration .*unknown unit "d"/],
+    ['zero', { retryPeriod: '0s' }, {}, /^--retry-period: "0s" must be longer than 0/],
+    ['negative', { renewDeadline: '-5s' }, {}, /^--renew-deadline: "-5s" must be longer than 0/],
+    ['longer than a day', { leaseDuration: '25h' }, {}, /^--lease-duration: "25h" is longer than 24h/],
+    ['lease duration not above the default renew deadline', { leaseDuration: '10s' }, {}, /^--lease-duration: 10s must be longer than the renew deadline \(10s, the default of --renew-deadline\): a leader must give up/],
+    ['renew deadline not below the default lease', { renewDeadline: '15s', retryPeriod: '1s' }, {}, /^--renew-deadline: 15s must be shorter than the lease duration \(15s, the default of --lease-duration\)/],
+    ['both set, the renew deadline is named', { leaseDuration: '5s' }, { AUTOSTASH_RENEW_DEADLINE: '6s', AUTOSTASH_RETRY_PERIOD: '1s' }, /^AUTOSTASH_RENEW_DEADLINE: 6s must be shorter than the lease duration \(5s from --lease-duration\)/],
+    ['renew deadline not above the default retry period', { renewDeadline: '2s' }, {}, /^--renew-deadline: 2s must be longer than the retry period \(2s, the default of --retry-period\): the leader needs more than one attempt/],
+    ['retry period not below the renew deadline', {}, { AUTOSTASH_RETRY_PERIOD: '10s' }, /^AUTOSTASH_RETRY_PERIOD: 10s must be shorter than the renew deadline \(10s, the default of --renew-deadline\)/],
+  ];
+  for (const [name, flags, env, message] of refused) {
+    t.throws(() => loadConfig(flags, env), message, name);
+    t.throws(() => loadConfig(flags, env), ConfigError, `${name}: a ConfigError`);
+  }
 });

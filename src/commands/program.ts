@@ -37,6 +37,9 @@ export function buildCli(): Command {
     .option('--job-service-account <name>', 'ServiceAccount backup and restore Jobs run as (default: the namespace default)')
     .option('--initial-backup', 'run a first backup as soon as a BackupConfiguration is ready (default)')
     .option('--no-initial-backup', 'do not run that first backup')
+    .option('--lease-duration <duration>', 'leader election: how long the Lease is valid without renewal; a standby takes over after it (default 15s)')
+    .option('--renew-deadline <duration>', 'leader election: how long the leader keeps trying to renew before it steps down (default 10s)')
+    .option('--retry-period <duration>', 'leader election: pause between attempts to acquire or renew the Lease (default 2s)')
     .action(async (flags) => {
       const { runServe } = await import('./serve.js');
       await runServe(flags);

@@ -124,7 +124,7 @@ export async function startServer(
     ? startManager({
         kubeConfig: cluster.loaded.kubeConfig,
         logger: logger.child({ component: 'controller' }),
-        leaderElection: { namespace: config.webhook.namespace, name: config.controller.leaseName },
+        leaderElection: { namespace: config.webhook.namespace, name: config.controller.leaseName, ...config.controller.leaderElection },
         controllers: [
           autoBackup.controller,
           policyAuditController({ registry }),
