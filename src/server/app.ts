@@ -10,6 +10,8 @@ import { groupKindKey } from '../domain/kube-object.js';
 import { requestIdGenerator, webhookLoggerOptions } from './logger.js';
 import { lazyChildLoggerFactory } from './lazy-child-logger.js';
 import { createAdmissionMetrics } from './metrics.js';
+import { defaultLoadShedding, exemptFromShedding, pressureOf, registerLoadShedding, type LoadSheddingOptions } from './load-shedding.js';
+import { keepTlsPolicyOnReload, withTlsPolicy } from './tls-policy.js';
 
 /** Largest AdmissionReview accepted: the API server's own request limit is larger, but no KubeStash object comes near. */
 export const defaultBodyLimit = 7 * 1024 * 1024;
@@ -42,9 +44,15 @@ export interface AppOptions {
   registry?: Registry;
   /**
    * TLS for the server (key, cert, ...). Without it the app serves plain HTTP, which only tests and the bench use.
-   * Certificate reload is done by the caller with `app.server.setSecureContext(...)`.
+   * Certificate reload is done by the caller with `app.server.setSecureContext(...)`. The protocol and cipher
+   * policy of tls-policy.ts is forced over these options.
    */
   https?: HttpsServerOptions;
+  /**
+   * Load shedding: limits over `defaultLoadShedding()`, or false for none. While over a limit, /mutate and
+   * /validate answer 503 with Retry-After; /healthz and /metrics still answer; /readyz reports the pressure.
+   */
+  loadShedding?: Partial<LoadSheddingOptions> | false;
   /** Largest body accepted, in bytes. Default `defaultBodyLimit` (7 MiB). */
   bodyLimit?: number;
   /**
@@ -106,6 +114,7 @@ export function buildApp(options: AppOptions): AutostashApp {
   const clusterView = options.clusterView ?? (() => emptyClusterView);
   const isReady = options.isReady ?? (() => true);
   const metrics = createAdmissionMetrics(options.registry);
+  const shedding = options.loadShedding === false ? undefined : { ...defaultLoadShedding(), ...options.loadShedding };
 
   const loggerSetting = isPinoLogger(options.logger)
     ? { loggerInstance: options.logger }
@@ -114,7 +123,7 @@ export function buildApp(options: AppOptions): AutostashApp {
       : { logger: { ...webhookLoggerOptions(), ...(options.logger ?? {}) } };
 
   const app = fastify({
-    ...(options.https ? { https: options.https } : {}),
+    ...(options.https ? { https: withTlsPolicy(options.https) } : {}),
     ...loggerSetting,
     bodyLimit,
     genReqId: requestIdGenerator(),
@@ -125,6 +134,8 @@ export function buildApp(options: AppOptions): AutostashApp {
     requestTimeout: 30_000,
     return503OnClosing: true,
   }) as unknown as AutostashApp;
+  if (options.https) keepTlsPolicyOnReload(app.server);
+  if (shedding !== undefined) registerLoadShedding(app, shedding);
 
   // Only JSON is accepted: without the text/plain parser such bodies fail as unsupported media types.
   app.removeContentTypeParser('text/plain');
@@ -216,16 +227,21 @@ export function buildApp(options: AppOptions): AutostashApp {
     app.post(`/${webhook}/*`, admit(webhook));
   }
 
-  app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
+  app.get('/healthz', { config: exemptFromShedding }, (_request, reply) => reply.send({ status: 'ok' }));
 
-  app.get('/readyz', (_request, reply) => {
+  app.get('/readyz', { config: exemptFromShedding }, (_request, reply) => {
     const state = isReady();
     const readiness: Readiness = typeof state === 'boolean' ? { ready: state } : state;
+    const pressure = shedding === undefined ? undefined : pressureOf(app, shedding);
+    if (readiness.ready && pressure?.underPressure === true) {
+      // Not ready while shedding: a Service sends the API server's calls to a replica that can answer them.
+      return reply.code(503).send({ status: 'under pressure', reason: pressure.reason });
+    }
     if (readiness.ready) return reply.send({ status: 'ready' });
     return reply.code(503).send({ status: 'not ready', reason: readiness.reason ?? 'the webhook is starting: certificates or cluster caches are not loaded yet' });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: exemptFromShedding }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
