@@ -23,7 +23,7 @@ import {
   volumeList,
   volumeMountList,
 } from './kubernetes.js';
-import { dateTime, freeFormObject, int32, int64, intOrString, mapOf, stringEnum } from './schema-builders.js';
+import { AUTOSTASH_EXTENSION_MARKER, dateTime, freeFormObject, int32, int64, intOrString, mapOf, stringEnum } from './schema-builders.js';
 
 const o = Type.Optional;
 const str = () => Type.String();
@@ -381,12 +381,50 @@ export const ComponentRestoreStatus = Type.Object({
 });
 export type ComponentRestoreStatus = Static<typeof ComponentRestoreStatus>;
 
+export const manifestRestoreResultValues = ['Updated', 'Skipped', 'Failed'] as const;
+export type ManifestRestoreResultValue = (typeof manifestRestoreResultValues)[number];
+
+/** Most objects listed in ManifestRestoreStatus.resources: thousands of objects must not outgrow the object size. */
+export const MANIFEST_RESTORE_LISTED_MAX = 50;
+
+/** One object a manifest restore did not simply create. */
+export const ManifestRestoreResource = Type.Object({
+  apiGroup: o(str()),
+  kind: str(),
+  namespace: o(str()),
+  name: str(),
+  result: stringEnum(manifestRestoreResultValues),
+  reason: o(str()),
+});
+export type ManifestRestoreResource = Static<typeof ManifestRestoreResource>;
+
+/**
+ * autostash extension: what a kubedump manifest restore did, object by object, in counts, with the objects
+ * not simply created listed (failures first, at most MANIFEST_RESTORE_LISTED_MAX; `unlisted` counts the rest).
+ */
+export const ManifestRestoreStatus = Type.Object(
+  {
+    total: o(int32()),
+    created: o(int32()),
+    updated: o(int32()),
+    skipped: o(int32()),
+    failed: o(int32()),
+    /** Files of the dump the filters (or RestorePVs, or non-restorable kinds) left out. */
+    excluded: o(int32()),
+    resources: o(Type.Array(ManifestRestoreResource, { maxItems: MANIFEST_RESTORE_LISTED_MAX })),
+    unlisted: o(int32()),
+  },
+  { [AUTOSTASH_EXTENSION_MARKER]: 'per-object results of a kubedump manifest restore' },
+);
+export type ManifestRestoreStatus = Static<typeof ManifestRestoreStatus>;
+
 export const RestoreSessionStatus = Type.Object({
   components: o(mapOf(ComponentRestoreStatus, { 'x-kubernetes-map-type': 'granular' })),
   conditions: o(conditionList()),
   dependencies: o(Type.Array(ResourceFoundStatus)),
   duration: o(str()),
   hooks: o(HookStatus),
+  manifestRestore: o(ManifestRestoreStatus),
   pausedBackups: o(Type.Array(TypedObjectReference)),
   phase: o(stringEnum(restorePhaseValues)),
   restoreDeadline: o(dateTime()),

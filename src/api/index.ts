@@ -115,6 +115,8 @@ export type {
   HookTemplateSpec,
   JobTemplate,
   ManifestRestoreOptions,
+  ManifestRestoreResource,
+  ManifestRestoreStatus,
   OwnerReference,
   RepositoryInfo,
   RepositoryState,

@@ -24,6 +24,12 @@ export function mapOf<T extends TSchema>(value: T, options: SchemaOptions = {}):
   return Type.Unsafe<Record<string, T['static']>>({ ...options, type: 'object', additionalProperties: value });
 }
 
+/**
+ * Schema key marking a field autostash adds to a KubeStash kind (never emitted into a CRD; the parity test
+ * accepts a marked field KubeStash's CRD does not have). The value says what the field is for.
+ */
+export const AUTOSTASH_EXTENSION_MARKER = 'x-autostash-extension';
+
 export const int32 = (options: SchemaOptions = {}) => Type.Integer({ ...options, format: 'int32' });
 export const int64 = (options: SchemaOptions = {}) => Type.Integer({ ...options, format: 'int64' });
 /** RFC 3339 timestamp (metav1.Time). */

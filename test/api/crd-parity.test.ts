@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { crdFileName, crdFor } from '../../src/api/crd.js';
 import { isKubernetesCoreType } from '../../src/api/kubernetes.js';
+import { AUTOSTASH_EXTENSION_MARKER } from '../../src/api/schema-builders.js';
 import { kinds } from '../../src/api/kinds.js';
 import { sharedDir } from '../helpers/paths.js';
 
@@ -22,6 +23,8 @@ interface Walk {
   differences: string[];
   /** Paths where our schema declares a Kubernetes core type and the walk stops. */
   coreStops: string[];
+  /** Paths of fields autostash adds (marked AUTOSTASH_EXTENSION_MARKER) that KubeStash's CRD does not have. */
+  extensions: string[];
 }
 
 const show = (value: unknown): string => (value === undefined ? '(absent)' : JSON.stringify(value));
@@ -50,6 +53,7 @@ function diffSchemas(ours: Node, theirs: Node, path: string, walk: Walk): void {
     const theirChild = theirProperties[name];
     const childPath = path === '' ? name : `${path}.${name}`;
     if (ourChild === undefined) walk.differences.push(`${childPath}: missing in ours`);
+    else if (theirChild === undefined && typeof ourChild[AUTOSTASH_EXTENSION_MARKER] === 'string') walk.extensions.push(childPath);
     else if (theirChild === undefined) walk.differences.push(`${childPath}: not in KubeStash's CRD`);
     else diffSchemas(ourChild, theirChild, childPath, walk);
   }
@@ -65,7 +69,7 @@ function diffSchemas(ours: Node, theirs: Node, path: string, walk: Walk): void {
 }
 
 function walkKind(ours: Node, theirs: Node): Walk {
-  const walk: Walk = { differences: [], coreStops: [] };
+  const walk: Walk = { differences: [], coreStops: [], extensions: [] };
   diffSchemas(ours, theirs, '', walk);
   return walk;
 }
@@ -81,6 +85,7 @@ for (const info of kinds) {
     const theirs = loadTheirs(crdFileName(info));
     const walk = walkKind(oursAsJson(info.schema), openApiOf(theirs));
     t.same(walk.differences, [], 'no schema differences');
+    if (walk.extensions.length > 0) t.comment(`${info.kind}: autostash extensions ${walk.extensions.join(', ')}`);
     t.comment(`${info.kind}: ${walk.coreStops.length} Kubernetes core type stops: ${[...new Set(walk.coreStops.map((p) => p.replace(/^.*\./, '')))].sort().join(', ')}`);
 
     const ours = crdFor(info);
@@ -106,6 +111,7 @@ t.test('the walker reports differences', async (t) => {
   const session = (sessions['items'] as Node)['properties'] as Record<string, Node>;
   delete session['backupTimeout'];
   session['extra'] = { type: 'string' };
+  session['marked'] = { type: 'string', [AUTOSTASH_EXTENSION_MARKER]: 'an autostash field' };
   (session['sessionHistoryLimit'] as Node)['default'] = 2;
   const repository = ((session['repositories'] as Node)['items'] as Node)['properties'] as Record<string, Node>;
   (repository['deletionPolicy'] as Node)['enum'] = ['Delete'];
@@ -130,4 +136,5 @@ t.test('the walker reports differences', async (t) => {
     t.ok(walk.differences.some((d) => d.startsWith(line)), `reports: ${line}`);
   }
   t.equal(walk.differences.length, expected.length, 'and nothing else');
+  t.same(walk.extensions, ['spec.sessions[].marked'], 'a field marked as an autostash extension is listed, not reported');
 });
