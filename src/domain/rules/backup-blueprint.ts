@@ -1,6 +1,7 @@
 import { ErrorCodes, joinPath } from '../errors.js';
 import type { KindRules } from '../kind-rules.js';
 import { asArray, asObject } from '../json-access.js';
+import { addonPathErrors } from './safe-paths.js';
 import {
   allowed,
   copyWithSpec,
@@ -52,7 +53,10 @@ export const backupBlueprintRules: KindRules = {
       }
       referenceUsageChecks(view, 'BackupStorage', { name: storage.name, namespace: storage.namespace || namespace }, namespace, path, out, false);
     });
-    asArray(template.sessions).forEach((raw, index) => sessionDurationChecks(asObject(raw) ?? {}, joinPath(base, 'sessions', index), out));
+    asArray(template.sessions).forEach((raw, index) => {
+      sessionDurationChecks(asObject(raw) ?? {}, joinPath(base, 'sessions', index), out);
+      out.add(addonPathErrors(asObject(raw)?.addon, joinPath(base, 'sessions', index, 'addon'), true));
+    });
     if (asArray(template.backends).length === 0) {
       out.warn(`${base}.backends`, 'no backends: generated BackupConfigurations will use the default BackupStorage of their namespace, if there is one');
     }

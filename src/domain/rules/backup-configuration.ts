@@ -4,6 +4,7 @@ import { ErrorCodes, joinPath } from '../errors.js';
 import type { KindRules, ValidationContext } from '../kind-rules.js';
 import type { KubeObject } from '../kube-object.js';
 import { asArray, asObject, asString, isNil, type JsonObject } from '../json-access.js';
+import { addonPathErrors } from './safe-paths.js';
 import {
   allowed,
   copyWithSpec,
@@ -298,6 +299,7 @@ function validate(context: ValidationContext) {
   }
   asArray(spec.sessions).forEach((raw, index) => {
     sessionDurationChecks(asObject(raw) ?? {}, joinPath('spec', 'sessions', index), out);
+    out.add(addonPathErrors(asObject(raw)?.addon, joinPath('spec', 'sessions', index, 'addon')));
     const hooks = asObject(asObject(raw)?.hooks);
     for (const list of ['preBackup', 'postBackup']) {
       hookTemplateUsageChecks(view, asArray(hooks?.[list]), namespace, joinPath('spec', 'sessions', index, 'hooks', list), out);

@@ -2,6 +2,7 @@ import { ErrorCodes, joinPath } from '../errors.js';
 import type { KindRules } from '../kind-rules.js';
 import { asArray, asObject, asString, cloneJson, isNil } from '../json-access.js';
 import { allowed, goDurationChecks, hookTemplateUsageChecks, namespaceOf, specOf, VerdictBuilder } from './common.js';
+import { addonPathErrors } from './safe-paths.js';
 
 /**
  * RestoreSession (SPEC §6.3): with `dataSource.pitr`, `pitr.targetTime` and `repository` are required;
@@ -40,6 +41,7 @@ export const restoreSessionRules: KindRules = {
       asArray(hooks?.[list]).forEach((hook, index) => goDurationChecks(asObject(hook)?.timeout, joinPath('spec', 'hooks', list, index, 'timeout'), out));
     }
     goDurationChecks(spec.restoreTimeout, 'spec.restoreTimeout', out);
+    out.add(addonPathErrors(spec.addon, 'spec.addon'));
     return out.verdict();
   },
 };
