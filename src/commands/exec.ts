@@ -94,6 +94,40 @@ async function runVerb(
 
 const stale = (flags: CommonFlags): { staleLockSeconds?: number } => (flags.staleLockSeconds !== undefined ? { staleLockSeconds: flags.staleLockSeconds } : {});
 
+/** The kubedump filter flags (SPEC §11 parameters, as the kubedump Functions pass them). */
+interface KubedumpFlags {
+  andLabelSelectors?: string;
+  orLabelSelectors?: string;
+  includeClusterResources?: string;
+  includeNamespaces?: string;
+  excludeNamespaces?: string;
+  includeResources?: string;
+  excludeResources?: string;
+}
+
+/** Flag → SPEC §11 parameter name. */
+const KUBEDUMP_FLAGS: ReadonlyArray<[flag: string, key: keyof KubedumpFlags, param: string, usage: string]> = [
+  ['--and-label-selectors <terms>', 'andLabelSelectors', 'ANDedLabelSelectors', 'kubedump: labels that must all match (key:value, key=value or key; comma list)'],
+  ['--or-label-selectors <terms>', 'orLabelSelectors', 'ORedLabelSelectors', 'kubedump: labels of which one must match'],
+  ['--include-cluster-resources <bool>', 'includeClusterResources', 'IncludeClusterResources', 'kubedump: also dump cluster-scoped resources (default false)'],
+  ['--include-namespaces <list>', 'includeNamespaces', 'IncludeNamespaces', 'kubedump: only these namespaces (default all; * = all)'],
+  ['--exclude-namespaces <list>', 'excludeNamespaces', 'ExcludeNamespaces', 'kubedump: not these namespaces (wins over include)'],
+  ['--include-resources <list>', 'includeResources', 'IncludeResources', 'kubedump: only these resources (resource or resource.group; default all)'],
+  ['--exclude-resources <list>', 'excludeResources', 'ExcludeResources', 'kubedump: not these resources (wins over include)'],
+];
+
+const withKubedumpFlags = (command: Command): Command => {
+  for (const [flag, , , usage] of KUBEDUMP_FLAGS) command.option(flag, usage);
+  return command;
+};
+
+/** The kubedump parameters given as flags, by parameter name; undefined when no kubedump flag was given at all. */
+export function kubedumpParams(flags: KubedumpFlags): Record<string, string> | undefined {
+  const given = KUBEDUMP_FLAGS.filter(([, key]) => flags[key] !== undefined);
+  if (given.length === 0) return undefined;
+  return Object.fromEntries(given.map(([, key, param]) => [param, flags[key] as string]));
+}
+
 /** The `exec` command with one subcommand per verb. */
 export function execCommand(): Command {
   const exec = new Command('exec').description('run one step of a backup, restore or maintenance Job (used inside Jobs)');
@@ -121,19 +155,56 @@ export function execCommand(): Command {
       await runVerb('init-repository', flags, (o) => initRepository({ ...o, repository: flags.repository }));
     });
 
-  verb('backup', 'back up one component into every Snapshot of a BackupSession')
-    .requiredOption('--backupsession <name>', 'the BackupSession')
-    .requiredOption('--component <name>', 'the snapshot component (dump, dump-pod-0, ...)')
-    .option('--paths <list>', 'comma list of absolute container paths (default /kubestash-data)')
-    .option('--exclude <list>', 'comma list of restic exclude patterns')
-    // Addon Functions may pass parameters meant for other data movers (e.g. kubedump filters).
+  withKubedumpFlags(
+    verb('backup', 'back up one component into every Snapshot of a BackupSession (with kubedump flags: dump the cluster\'s manifests and back them up)')
+      .requiredOption('--backupsession <name>', 'the BackupSession')
+      .requiredOption('--component <name>', 'the snapshot component (dump, dump-pod-0, manifest, ...)')
+      .option('--paths <list>', 'comma list of absolute container paths (default /kubestash-data)')
+      .option('--exclude <list>', 'comma list of restic exclude patterns'),
+  )
+    // Addon Functions written for KubeStash may pass parameters meant for other data movers.
     .allowUnknownOption()
-    .action(async (flags: CommonFlags & { backupsession: string; component: string; paths?: string; exclude?: string }) => {
+    .action(async (flags: CommonFlags & KubedumpFlags & { backupsession: string; component: string; paths?: string; exclude?: string }) => {
+      const filterParams = kubedumpParams(flags);
+      if (filterParams !== undefined) {
+        if (list(flags.paths).length > 0) {
+          process.stderr.write('autostash exec backup: --paths cannot be combined with kubedump flags (a manifest backup backs up its own dump)\n');
+          process.exitCode = 1;
+          return;
+        }
+        const { runKubedumpBackup } = await import('../executor/kubedump/backup.js');
+        await runVerb('backup', flags, (o) => runKubedumpBackup({ ...o, ...stale(flags), backupSession: flags.backupsession, component: flags.component, filterParams }));
+        return;
+      }
       const { runBackup } = await import('../executor/backup.js');
       await runVerb('backup', flags, (o) =>
         runBackup({ ...o, ...stale(flags), backupSession: flags.backupsession, component: flags.component, paths: list(flags.paths), exclude: list(flags.exclude) }),
       );
     });
+
+  withKubedumpFlags(
+    exec
+      .command('dump')
+      .description("write the cluster's manifests (kubedump layout) into a directory with your kubeconfig; no restic")
+      .requiredOption('--output <dir>', 'directory to write into (created when missing; must be empty unless --force)')
+      .option('--namespace-scope <ns>', 'only this namespace (and its Namespace object)')
+      .option('--application <Kind[.group]/name>', 'only this workload and what belongs to it (needs --namespace-scope)')
+      .option('--force', 'write into a non-empty directory (same paths are replaced, other files stay)')
+      .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent', 'info'),
+  ).action(async (flags: KubedumpFlags & { output: string; namespaceScope?: string; application?: string; force?: boolean; logLevel?: string }) => {
+    const { runDumpToDirectory } = await import('../executor/kubedump/dump-to-directory.js');
+    await runVerb('dump', { namespace: '', ...(flags.logLevel !== undefined ? { logLevel: flags.logLevel } : {}) }, (o) =>
+      runDumpToDirectory({
+        client: o.client,
+        logger: o.logger,
+        output: flags.output,
+        filterParams: kubedumpParams(flags) ?? {},
+        ...(flags.namespaceScope !== undefined ? { namespaceScope: flags.namespaceScope } : {}),
+        ...(flags.application !== undefined ? { application: flags.application } : {}),
+        force: flags.force === true,
+      }),
+    );
+  });
 
   verb('restore', 'restore one component of a Snapshot for a RestoreSession')
     .requiredOption('--restoresession <name>', 'the RestoreSession')

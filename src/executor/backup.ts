@@ -40,6 +40,11 @@ export interface BackupOptions extends ExecOptions {
   exclude?: string[];
   /** Age after which a leftover restic lock may be removed (default: the session's backupTimeout, else 1 h). */
   staleLockSeconds?: number;
+  /**
+   * Produces the content of `paths` once the session and its Snapshots are known and before any is backed up
+   * (a manifest backup writes its dump there). When it throws, the failure is recorded in every Snapshot.
+   */
+  prepare?: (session: BackupSession) => Promise<void>;
 }
 
 export interface SnapshotBackupResult {
@@ -78,9 +83,10 @@ export async function requireInitialisedLocalRoot(storage: BackupStorage, volume
 }
 
 /**
- * Validates the paths, then for each Snapshot of the session (status.snapshots[] names, else the Snapshots
- * labelled with the session) resolves Repository → BackupStorage → Secrets, initialises the component's restic
- * repository when missing, clears stale locks, and backs up each path (restic in the translated path, `.`,
+ * Validates the paths, runs `prepare` (when given) once the session's Snapshots are known, then for each
+ * Snapshot of the session (status.snapshots[] names, else the Snapshots labelled with the session) resolves
+ * Repository → BackupStorage → Secrets, initialises the component's restic repository when missing, clears
+ * stale locks, and backs up each path (restic in the translated path, `.`,
  * host = component, tags session=<BS> and snapshot=<name>). Writes the component Running with progress, then
  * Succeeded or Failed with the restic ids and sizes. A failing Snapshot does not stop the others.
  * Throws ExecError (nothing written) when the session or its Snapshots cannot be found.
@@ -90,7 +96,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const now = options.now ?? (() => new Date());
   if (component === '') throw new ExecError('--component is required');
   const paths = options.paths !== undefined && options.paths.length > 0 ? options.paths : [PVC_DATA_MOUNT_PATH];
-  // A bad path is written into every Snapshot (the user sees it there), not only on stderr.
+  // A bad path or a failed preparation is written into every Snapshot (the user sees it there), not only on stderr.
   let pathProblem: unknown;
   try {
     for (const path of paths) requireSafeAbsolutePath(path, '--paths entry');
@@ -103,6 +109,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   const snapshotNames = await snapshotsOf(options, session);
   if (snapshotNames.length === 0) throw new ExecError(`BackupSession ${namespace}/${options.backupSession} has no Snapshots yet`);
   const staleAfterMs = options.staleLockSeconds !== undefined ? options.staleLockSeconds * 1000 : timeoutMs(session.spec?.backupTimeout) ?? DEFAULT_STALE_LOCK_MS;
+  if (pathProblem === undefined && options.prepare !== undefined) {
+    try {
+      await options.prepare(session);
+    } catch (error) {
+      pathProblem = error;
+    }
+  }
 
   const results: SnapshotBackupResult[] = [];
   for (const snapshotName of snapshotNames) {
