@@ -63,7 +63,35 @@ export interface LeaderElectionTimings {
   readonly retryPeriodSeconds: number;
 }
 
+/** Where the webhook's serving certificate comes from (docs/decisions/0011-webhook-certificates.md). */
+export const CERTIFICATE_SOURCES = ['self-managed', 'cert-manager', 'secret', 'files'] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
+
+export interface CertificatesConfig {
+  /**
+   * self-managed: the leader keeps a CA and serving certificate in the Secret; cert-manager / secret:
+   * read the Secret someone else writes; files: --cert-dir or --tls-cert/--tls-key. Undefined (not
+   * given): self-managed when running in a cluster with its service account, files otherwise.
+   */
+  readonly source: CertificateSource | undefined;
+  /** The Secret (in the webhook's namespace) with ca.crt, tls.crt and tls.key. */
+  readonly secretName: string;
+  /** Lifetimes of self-managed certificates. */
+  readonly caLifetimeMs: number;
+  readonly certLifetimeMs: number;
+  /** Self-managed certificates are renewed when less than this fraction of their lifetime is left. */
+  readonly renewFraction: number;
+}
+
+/** How `serve` stops on SIGTERM. */
+export interface ShutdownConfig {
+  /** How long /readyz fails while requests are still served, so endpoints drop this replica first. */
+  readonly drainMs: number;
+}
+
 export interface Config {
+  readonly certificates: CertificatesConfig;
+  readonly shutdown: ShutdownConfig;
   readonly webhook: WebhookConfig;
   readonly embedded: EmbeddedConfig;
   readonly controller: ControllerConfig;
@@ -93,6 +121,12 @@ export interface ServeFlags {
   leaseDuration?: string;
   renewDeadline?: string;
   retryPeriod?: string;
+  certSource?: string;
+  certSecret?: string;
+  caLifetime?: string;
+  certLifetime?: string;
+  certRenewFraction?: string;
+  shutdownDrain?: string;
 }
 
 /** A configuration value that cannot be used; `source` names the flag or variable. */
@@ -199,6 +233,41 @@ function loadLeaderElection(flags: ServeFlags, env: NodeJS.ProcessEnv): LeaderEl
   return Object.freeze({ leaseDurationSeconds: lease.seconds, renewDeadlineSeconds: renew.seconds, retryPeriodSeconds: retry.seconds });
 }
 
+/** A go duration in milliseconds within [min, max]. */
+function parseDurationMs(value: string, source: string, minMs: number, maxMs: number, bounds: string): number {
+  const parsed = parseGoDuration(value);
+  if (!parsed.ok) throw new ConfigError(source, `"${value}" is not a duration such as 8760h or 30m (${parsed.reason})`);
+  const ms = Number(parsed.value) / 1e6;
+  if (ms < minMs || ms > maxMs) throw new ConfigError(source, `"${value}" is outside ${bounds}`);
+  return ms;
+}
+
+const HOUR_MS = 3_600_000;
+
+function loadCertificates(flags: ServeFlags, env: NodeJS.ProcessEnv, explicitFiles: boolean): CertificatesConfig {
+  const [sourceText, sourceFrom] = pick(flags.certSource, '--cert-source', env, 'AUTOSTASH_CERT_SOURCE');
+  const source = sourceText === undefined ? undefined : CERTIFICATE_SOURCES.find((candidate) => candidate === sourceText);
+  if (sourceText !== undefined && source === undefined) throw new ConfigError(sourceFrom, `"${sourceText}" is not one of ${CERTIFICATE_SOURCES.join(', ')}`);
+  if (explicitFiles && source !== undefined && source !== 'files') {
+    throw new ConfigError(sourceFrom, `${source} reads the certificate from a Secret: drop --tls-cert/--tls-key, or use --cert-source files`);
+  }
+  const [secretName = 'autostash-webhook-tls', secretSource] = pick(flags.certSecret, '--cert-secret', env, 'AUTOSTASH_CERT_SECRET');
+  parseDnsSubdomain(secretName, secretSource);
+  const lifetime = (flag: string | undefined, flagName: string, envName: string, fallback: string): [number, string] => {
+    const [text = fallback, from] = pick(flag, flagName, env, envName);
+    return [parseDurationMs(text, from, 10 * 60_000, 100 * 8760 * HOUR_MS, 'the range 10m to 876000h (100 years)'), from];
+  };
+  const [caLifetimeMs] = lifetime(flags.caLifetime, '--ca-lifetime', 'AUTOSTASH_CA_LIFETIME', '43800h');
+  const [certLifetimeMs, certLifetimeSource] = lifetime(flags.certLifetime, '--cert-lifetime', 'AUTOSTASH_CERT_LIFETIME', '8760h');
+  if (certLifetimeMs > caLifetimeMs) throw new ConfigError(certLifetimeSource, 'must not be longer than the CA lifetime (--ca-lifetime): a serving certificate never outlives its CA');
+  const [fractionText = '0.3333', fractionSource] = pick(flags.certRenewFraction, '--cert-renew-fraction', env, 'AUTOSTASH_CERT_RENEW_FRACTION');
+  const renewFraction = Number(fractionText);
+  if (!/^(0?\.\d+|0)$/.test(fractionText) || !(renewFraction > 0 && renewFraction < 1)) {
+    throw new ConfigError(fractionSource, `"${fractionText}" is not a fraction between 0 and 1 (e.g. 0.3333: renew when less than a third of the lifetime is left)`);
+  }
+  return Object.freeze({ source, secretName, caLifetimeMs, certLifetimeMs, renewFraction });
+}
+
 /**
  * Builds the validated configuration.
  * @throws ConfigError naming the flag or environment variable that is wrong.
@@ -243,7 +312,12 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
     ...(env.HOME ? { HOME: env.HOME } : {}),
   });
 
+  const [drainText = '5s', drainSource] = pick(flags.shutdownDrain, '--shutdown-drain', env, 'AUTOSTASH_SHUTDOWN_DRAIN');
+  const drainMs = parseDurationMs(drainText, drainSource, 0, 5 * 60_000, 'the range 0s to 5m');
+
   return Object.freeze({
+    certificates: loadCertificates(flags, env, certFile !== undefined),
+    shutdown: Object.freeze({ drainMs }),
     webhook: Object.freeze({
       host,
       port: parsePort(portText, portSource),

@@ -133,3 +133,34 @@ t.test('leader election timings', async (t) => {
     t.throws(() => loadConfig(flags, env), ConfigError, `${name}: a ConfigError`);
   }
 });
+
+t.test('certificate source, Secret, lifetimes and renewal fraction', async (t) => {
+  const defaults = loadConfig({}, {});
+  t.same(defaults.certificates, { source: undefined, secretName: 'autostash-webhook-tls', caLifetimeMs: 43800 * 3_600_000, certLifetimeMs: 8760 * 3_600_000, renewFraction: 0.3333 });
+  t.same(defaults.shutdown, { drainMs: 5000 });
+  const fromEnv = loadConfig({}, { AUTOSTASH_CERT_SOURCE: 'cert-manager', AUTOSTASH_CERT_SECRET: 'tls', AUTOSTASH_CA_LIFETIME: '2h', AUTOSTASH_CERT_LIFETIME: '30m', AUTOSTASH_CERT_RENEW_FRACTION: '.5', AUTOSTASH_SHUTDOWN_DRAIN: '0s' });
+  t.same(fromEnv.certificates, { source: 'cert-manager', secretName: 'tls', caLifetimeMs: 7_200_000, certLifetimeMs: 1_800_000, renewFraction: 0.5 });
+  t.equal(fromEnv.shutdown.drainMs, 0);
+  t.equal(loadConfig({ certSource: 'secret' }, { AUTOSTASH_CERT_SOURCE: 'cert-manager' }).certificates.source, 'secret', 'the flag wins');
+  for (const source of ['self-managed', 'cert-manager', 'secret', 'files']) t.equal(loadConfig({ certSource: source }, {}).certificates.source, source);
+  t.equal(loadConfig({ tlsCert: 'a', tlsKey: 'b', certSource: 'files' }, {}).certificates.source, 'files', 'explicit files with --cert-source files');
+
+  const rejected: Array<[string, ServeFlags, NodeJS.ProcessEnv, string, RegExp]> = [
+    ['unknown source', { certSource: 'vault' }, {}, '--cert-source', /"vault" is not one of self-managed, cert-manager, secret, files/],
+    ['unknown source from the environment', {}, { AUTOSTASH_CERT_SOURCE: 'x' }, 'AUTOSTASH_CERT_SOURCE', /not one of/],
+    ['files and a Secret source', { tlsCert: 'a', tlsKey: 'b', certSource: 'self-managed' }, {}, '--cert-source', /reads the certificate from a Secret: drop --tls-cert/],
+    ['bad Secret name', { certSecret: 'Not_A_Name' }, {}, '--cert-secret', /not a valid object name/],
+    ['lifetime not a duration', { caLifetime: '5 years' }, {}, '--ca-lifetime', /not a duration such as 8760h/],
+    ['lifetime too short', { certLifetime: '1m' }, {}, '--cert-lifetime', /outside the range 10m to 876000h/],
+    ['lifetime too long', {}, { AUTOSTASH_CA_LIFETIME: '1000000h' }, 'AUTOSTASH_CA_LIFETIME', /outside the range/],
+    ['serving certificate outliving the CA', { caLifetime: '1h', certLifetime: '2h' }, {}, '--cert-lifetime', /must not be longer than the CA lifetime/],
+    ['fraction of 1', { certRenewFraction: '1' }, {}, '--cert-renew-fraction', /not a fraction between 0 and 1/],
+    ['fraction of 0', { certRenewFraction: '0' }, {}, '--cert-renew-fraction', /not a fraction/],
+    ['fraction not a number', { certRenewFraction: 'third' }, {}, '--cert-renew-fraction', /not a fraction/],
+    ['drain not a duration', { shutdownDrain: 'soon' }, {}, '--shutdown-drain', /not a duration/],
+    ['drain too long', {}, { AUTOSTASH_SHUTDOWN_DRAIN: '1h' }, 'AUTOSTASH_SHUTDOWN_DRAIN', /outside the range 0s to 5m/],
+  ];
+  for (const [name, flags, env, source, message] of rejected) {
+    t.throws(() => loadConfig(flags, env), { name: 'ConfigError', source, message }, name);
+  }
+});
