@@ -22,6 +22,7 @@ import {
   withComponentRepository,
   type ExecOptions,
 } from './context.js';
+import type { Restic } from './restic.js';
 
 export interface RestoreOptions extends ExecOptions {
   restoreSession: string;
@@ -48,6 +49,25 @@ export interface RestoreResult {
 
 export const LATEST_SNAPSHOT = 'latest';
 
+/** One restic snapshot of a component as the Snapshot recorded it (an entry without id was an empty path). */
+export type RecordedEntry = { id?: string | undefined; hostPath: string };
+
+/** What a component restore has once the Snapshot is chosen and its restic repository is open. */
+export interface ComponentRestoreContext {
+  session: RestoreSession;
+  snapshotName: string;
+  /** The component's recorded paths, each with its restic snapshot id. */
+  entries: RecordedEntry[];
+  restic: Restic;
+}
+
+/** How a component restore ended; `error` makes the component Failed (without throwing). */
+export interface ComponentRestoreOutcome {
+  restoredPaths: string[];
+  message: string;
+  error?: string;
+}
+
 /**
  * Reads the RestoreSession, picks the Snapshot (flag, else spec.dataSource.snapshot; `latest` = the newest
  * Succeeded Snapshot of the repository), and for each resticStats entry of the component runs
@@ -55,6 +75,19 @@ export const LATEST_SNAPSHOT = 'latest';
  * (with duration and a reason). Throws ExecError only when the RestoreSession itself is missing.
  */
 export async function runRestore(options: RestoreOptions): Promise<RestoreResult> {
+  return restoreComponent(options, (context) => restoreIntoPaths(options, context));
+}
+
+/**
+ * The frame of every component restore: reads the RestoreSession (throwing ExecError when it is missing),
+ * writes the component Running, chooses the Snapshot, resolves the Repository, opens the component's restic
+ * repository and hands the recorded entries to `restoreData`; then writes the component Succeeded, or Failed
+ * with the outcome's error or the reason of whatever was thrown, with the duration either way.
+ */
+export async function restoreComponent(
+  options: RestoreOptions,
+  restoreData: (context: ComponentRestoreContext) => Promise<ComponentRestoreOutcome>,
+): Promise<RestoreResult> {
   const { client, namespace, logger, component } = options;
   const now = options.now ?? (() => new Date());
   const session = await getRequired<RestoreSession>(client, RESTORE_SESSION_TYPE, namespace, options.restoreSession, 'RestoreSession');
@@ -64,9 +97,10 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
       const status = (current.status ??= {});
       status.components = { ...status.components, [component]: entry };
     });
+  const duration = (): string => formatDuration(now().getTime() - started.getTime());
 
   let snapshotName: string | undefined;
-  const restoredPaths: string[] = [];
+  let outcome: ComponentRestoreOutcome = { restoredPaths: [], message: '' };
   try {
     if (component === '') throw new ExecError('--component is required');
     await write({ phase: 'Running' });
@@ -75,50 +109,59 @@ export async function runRestore(options: RestoreOptions): Promise<RestoreResult
     if (repositoryName === '') throw new ExecError('spec.dataSource.repository is not set');
     const repositoryNamespace = dataSource?.namespace ?? namespace;
     snapshotName = await chooseSnapshot(options, options.snapshot || dataSource?.snapshot || '', repositoryNamespace, repositoryName);
+    const chosen = snapshotName;
     const snapshot = await getRequired<Snapshot>(client, SNAPSHOT_TYPE, repositoryNamespace, snapshotName, 'Snapshot');
     const recorded = snapshot.status?.components?.[component];
     // Entries without an id are paths that were empty at backup time (restic keeps no empty snapshot).
-    const entries = (recorded?.resticStats ?? []).map((s) => s.summary).filter((s) => s?.hostPath !== undefined && s.hostPath !== '');
+    const entries = (recorded?.resticStats ?? [])
+      .map((s) => s.summary)
+      .filter((s): s is RecordedEntry => s?.hostPath !== undefined && s.hostPath !== '');
     if (recorded === undefined || entries.length === 0) throw new ExecError(`Snapshot ${snapshotName} has no restic data for component ${component}`);
     const resolved = await resolveRepository(client, repositoryNamespace, repositoryName, dataSource?.encryptionSecret);
     const path = recorded.path ?? componentPath(snapshot.spec?.session ?? '', component);
-    await withComponentRepository(options, resolved, path, async ({ restic }) => {
-      for (const entry of entries) {
-        const hostPath = entry?.hostPath ?? '';
-        requireSafeAbsolutePath(hostPath, 'restore target');
-        const containerTarget = restoreTargetOf(hostPath, entries.length, options.targetPath);
-        requireSafeAbsolutePath(containerTarget, '--target-path');
-        if (options.volumeMap !== undefined && !isMountedPath(options.volumeMap, containerTarget)) {
-          // Outside every volume of the Job the data would land in the container's own file system (or, on the
-          // embedded plane, on this machine's): refuse rather than "succeed" into nowhere.
-          throw new ExecError(`the restore target ${containerTarget} is not inside a volume mounted in the restore Job`);
-        }
-        const target = translatePath(options.volumeMap, containerTarget);
-        await mkdir(target, { recursive: true });
-        if (entry?.id === undefined || entry.id === '') {
-          restoredPaths.push(containerTarget);
-          continue;
-        }
-        await restic.restore(entry?.id as string, target, {
-          include: snapshotPatterns(options.include ?? [], hostPath),
-          exclude: snapshotPatterns(options.exclude ?? [], hostPath),
-        });
-        restoredPaths.push(containerTarget);
-        logger.info({ snapshot: snapshotName, path: hostPath, resticId: entry?.id }, 'path restored');
-      }
-    });
-    await write({ phase: 'Succeeded', duration: formatDuration(now().getTime() - started.getTime()) });
-    return { ok: true, snapshot: snapshotName, restoredPaths, message: `restored ${component} from ${snapshotName} into ${restoredPaths.join(', ')}` };
+    outcome = await withComponentRepository(options, resolved, path, ({ restic }) => restoreData({ session, snapshotName: chosen, entries, restic }));
+    if (outcome.error !== undefined) throw new ExecError(outcome.error);
+    await write({ phase: 'Succeeded', duration: duration() });
+    return { ok: true, snapshot: snapshotName, restoredPaths: outcome.restoredPaths, message: outcome.message };
   } catch (error) {
     const reason = describeFailure(error);
     logger.error({ restoreSession: `${namespace}/${options.restoreSession}`, component, reason }, 'component restore failed');
     try {
-      await write({ phase: 'Failed', duration: formatDuration(now().getTime() - started.getTime()), error: reason });
+      await write({ phase: 'Failed', duration: duration(), error: reason });
     } catch (writeError) {
       logger.error({ err: describeFailure(writeError) }, 'component failure not written');
     }
-    return { ok: false, ...(snapshotName !== undefined ? { snapshot: snapshotName } : {}), restoredPaths, message: reason };
+    return { ok: false, ...(snapshotName !== undefined ? { snapshot: snapshotName } : {}), restoredPaths: outcome.restoredPaths, message: reason };
   }
+}
+
+/** File restores: each recorded path back where the restore Job mounts it (see RestoreOptions.targetPath). */
+async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries, restic }: ComponentRestoreContext): Promise<ComponentRestoreOutcome> {
+  const restoredPaths: string[] = [];
+  for (const entry of entries) {
+    const hostPath = entry.hostPath;
+    requireSafeAbsolutePath(hostPath, 'restore target');
+    const containerTarget = restoreTargetOf(hostPath, entries.length, options.targetPath);
+    requireSafeAbsolutePath(containerTarget, '--target-path');
+    if (options.volumeMap !== undefined && !isMountedPath(options.volumeMap, containerTarget)) {
+      // Outside every volume of the Job the data would land in the container's own file system (or, on the
+      // embedded plane, on this machine's): refuse rather than "succeed" into nowhere.
+      throw new ExecError(`the restore target ${containerTarget} is not inside a volume mounted in the restore Job`);
+    }
+    const target = translatePath(options.volumeMap, containerTarget);
+    await mkdir(target, { recursive: true });
+    if (entry.id === undefined || entry.id === '') {
+      restoredPaths.push(containerTarget);
+      continue;
+    }
+    await restic.restore(entry.id, target, {
+      include: snapshotPatterns(options.include ?? [], hostPath),
+      exclude: snapshotPatterns(options.exclude ?? [], hostPath),
+    });
+    restoredPaths.push(containerTarget);
+    options.logger.info({ snapshot: snapshotName, path: hostPath, resticId: entry.id }, 'path restored');
+  }
+  return { restoredPaths, message: `restored ${options.component} from ${snapshotName} into ${restoredPaths.join(', ')}` };
 }
 
 /** Where a recorded path is restored to (see {@link RestoreOptions.targetPath}). */
