@@ -8,12 +8,56 @@ export type WebhookEndpoint =
 
 export interface WebhookConfigurationOptions {
   endpoint: WebhookEndpoint;
-  /** base64 PEM of the CA that signed the webhook's serving certificate. */
-  caBundle: string;
+  /**
+   * base64 PEM of the CA that signed the webhook's serving certificate; absent when something else
+   * fills it in (cert-manager's cainjector, or the leader patching it for self-managed certificates).
+   */
+  caBundle?: string;
   /** Name of both configuration objects; default `autostash`. */
   name?: string;
-  timeoutSeconds?: number;
+  /** timeoutSeconds of the validating webhooks (kinds and workloads); default 2. */
+  validateTimeoutSeconds?: number;
+  /** timeoutSeconds of the mutating webhook; default 2. */
+  mutateTimeoutSeconds?: number;
+  /**
+   * Namespaces no webhook is called for (a namespaceSelector on `kubernetes.io/metadata.name`): kube-system
+   * and autostash's own namespace, so autostash's pods never wait on autostash. Default none.
+   */
+  excludedNamespaces?: readonly string[];
+  /**
+   * Give the workload webhook WORKLOAD_MATCH_CONDITIONS (Kubernetes 1.28+), so the API server calls it only
+   * for objects auto backup or a BackupPolicy can care about. Default false.
+   */
+  workloadMatchConditions?: boolean;
+  /** Annotations of both configurations (cert-manager's `cert-manager.io/inject-ca-from`). */
+  annotations?: Readonly<Record<string, string>>;
 }
+
+/** The annotation prefix of auto backup (SPEC §7.1); keys under it make a workload auto-backed-up. */
+const AUTO_BACKUP_ANNOTATION_PREFIX = 'blueprint.kubestash.com/';
+
+const carriesAutoBackupAnnotations = (object: 'object' | 'oldObject'): string =>
+  `(${object} != null && has(${object}.metadata.annotations) && ${object}.metadata.annotations.exists(k, k.startsWith('${AUTO_BACKUP_ANNOTATION_PREFIX}')))`;
+
+/**
+ * CEL matchConditions of the workload webhook: a workload (or its previous version) that carries auto-backup
+ * annotations, or one that keeps data (a PVC, a StatefulSet with claim templates, a pod template mounting a
+ * claim), which a BackupPolicy requireBackup rule may demand a backup for. Stateless unannotated
+ * Deployments, the bulk of the churn, never reach autostash. The embedded control plane has no CEL and
+ * does not register these (src/embedded/install-autostash.ts); the webhook ignores unannotated objects itself.
+ */
+export const WORKLOAD_MATCH_CONDITIONS: ReadonlyArray<{ name: string; expression: string }> = [
+  {
+    name: 'auto-backup-or-persistent-data',
+    expression: [
+      carriesAutoBackupAnnotations('object'),
+      carriesAutoBackupAnnotations('oldObject'),
+      "(object != null && object.kind == 'PersistentVolumeClaim')",
+      "(object != null && object.kind == 'StatefulSet' && has(object.spec.volumeClaimTemplates) && size(object.spec.volumeClaimTemplates) > 0)",
+      "(object != null && object.kind != 'PersistentVolumeClaim' && has(object.spec.template.spec.volumes) && object.spec.template.spec.volumes.exists(v, has(v.persistentVolumeClaim)))",
+    ].join(' || '),
+  },
+];
 
 /** Kinds KubeStash defaults on admission (SPEC §6.1 mutating list). */
 const MUTATED = new Set(['BackupStorage', 'RetentionPolicy', 'BackupBlueprint', 'BackupConfiguration', 'HookTemplate']);
@@ -38,42 +82,54 @@ function rulesFor(selected: readonly KindInfo[]) {
   }));
 }
 
-function clientConfig(endpoint: WebhookEndpoint, path: string, caBundle: string) {
-  if ('url' in endpoint) return { url: `${endpoint.url.replace(/\/+$/, '')}${path}`, caBundle };
-  return { service: { ...endpoint.service, port: endpoint.service.port ?? 443, path }, caBundle };
+function clientConfig(endpoint: WebhookEndpoint, path: string, caBundle: string | undefined) {
+  const ca = caBundle === undefined ? {} : { caBundle };
+  if ('url' in endpoint) return { url: `${endpoint.url.replace(/\/+$/, '')}${path}`, ...ca };
+  return { service: { ...endpoint.service, port: endpoint.service.port ?? 443, path }, ...ca };
 }
 
 /**
  * The MutatingWebhookConfiguration and ValidatingWebhookConfiguration that route KubeStash kinds
- * (and autostash's own BackupPolicy, validated only) to autostash, as KubeStash registers them (CREATE and UPDATE, failurePolicy Fail, no side effects).
+ * (and autostash's own BackupPolicy, validated only) to autostash, as KubeStash registers them (CREATE
+ * and UPDATE, failurePolicy Fail, no side effects), plus the workload webhook (failurePolicy Ignore).
+ * Pure: the same objects back the embedded control plane, `autostash manifests` and the chart.
  */
 export function webhookConfigurations(options: WebhookConfigurationOptions): { mutating: Record<string, unknown>; validating: Record<string, unknown> } {
   const name = options.name ?? 'autostash';
+  const excluded = options.excludedNamespaces ?? [];
   const common = {
     failurePolicy: 'Fail',
     sideEffects: 'None',
     admissionReviewVersions: ['v1'],
-    timeoutSeconds: options.timeoutSeconds ?? 10,
     matchPolicy: 'Equivalent',
+    ...(excluded.length === 0
+      ? {}
+      : { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [...excluded] }] } }),
   };
-  const labels = { 'app.kubernetes.io/name': 'autostash', 'app.kubernetes.io/managed-by': 'autostash' };
+  const validateTimeout = options.validateTimeoutSeconds ?? 2;
+  const metadata = {
+    name,
+    labels: { 'app.kubernetes.io/name': 'autostash', 'app.kubernetes.io/managed-by': 'autostash' },
+    ...(options.annotations === undefined ? {} : { annotations: { ...options.annotations } }),
+  };
   return {
     mutating: {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
-      metadata: { name, labels },
+      metadata,
       webhooks: [{
         name: 'mutate.autostash.kubestash.com',
         clientConfig: clientConfig(options.endpoint, '/mutate', options.caBundle),
         rules: rulesFor(kinds.filter((k) => MUTATED.has(k.kind))),
         reinvocationPolicy: 'Never',
         ...common,
+        timeoutSeconds: options.mutateTimeoutSeconds ?? 2,
       }],
     },
     validating: {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
-      metadata: { name, labels },
+      metadata: structuredClone(metadata),
       webhooks: [
         {
           name: 'validate.autostash.kubestash.com',
@@ -81,6 +137,7 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): { m
           // autostash's own kinds (BackupPolicy) are validated by the same webhook, failurePolicy Fail.
           rules: [...rulesFor(kinds.filter((k) => VALIDATED.has(k.kind))), ...rulesFor(autostashKinds)],
           ...common,
+          timeoutSeconds: validateTimeout,
         },
         {
           // Workloads asking for auto backup get a preview of their BackupConfiguration. Ignore: an
@@ -90,7 +147,8 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): { m
           rules: AUTO_BACKUP_TARGET_RULES,
           ...common,
           failurePolicy: 'Ignore',
-          timeoutSeconds: Math.min(options.timeoutSeconds ?? 5, 5),
+          timeoutSeconds: validateTimeout,
+          ...(options.workloadMatchConditions === true ? { matchConditions: WORKLOAD_MATCH_CONDITIONS.map((c) => ({ ...c })) } : {}),
         },
       ],
     },

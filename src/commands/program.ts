@@ -106,6 +106,18 @@ export function buildCli(): Command {
       await runCrds(flags.out, process.stdout);
     });
 
+  program
+    .command('manifests')
+    .description('print the YAML of a cluster install (what the Helm chart installs), for kubectl apply -f -')
+    .option('-f, --values <file>', 'values file (as the chart\'s values.yaml); repeatable, later ones win', collect, [])
+    .option('--set <key=value>', 'set one value, e.g. replicas=3 or certificates.source=cert-manager; repeatable', collect, [])
+    .option('-n, --namespace <ns>', 'namespace to install into (default autostash)')
+    .option('--no-create-namespace', 'do not print the Namespace object (it exists already)')
+    .action(async (flags: { values: string[]; set: string[]; namespace?: string; createNamespace: boolean }) => {
+      const { runManifests } = await import('./manifests.js');
+      process.exitCode = await runManifests(flags, { stdout: process.stdout, stderr: process.stderr });
+    });
+
   return program;
 }
 

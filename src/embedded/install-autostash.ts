@@ -35,9 +35,22 @@ export async function installCrds(api: EmbeddedApi): Promise<void> {
   for (const info of [...kinds, ...autostashKinds]) await createOrReplace(api, CRDS, crdFor(info) as KubeObject);
 }
 
-/** Registers autostash's mutating and validating webhooks at `webhookUrl`, trusting `caBundle`. */
+/**
+ * Registers autostash's mutating and validating webhooks at `webhookUrl`, trusting `caBundle`. The
+ * same generator as a cluster install, with two differences: timeouts of 10 s (the embedded plane shares a
+ * busy machine with its webhook), and no matchConditions, because the embedded admission chain has no
+ * CEL (it would treat the expression as true and warn); the workload webhook ignores unannotated
+ * objects itself, so the outcome is the same.
+ */
 export async function installWebhookConfigurations(api: EmbeddedApi, webhookUrl: string, caBundle: string): Promise<void> {
-  const { mutating, validating } = webhookConfigurations({ endpoint: { url: webhookUrl }, caBundle });
+  const { mutating, validating } = webhookConfigurations({
+    endpoint: { url: webhookUrl },
+    caBundle,
+    validateTimeoutSeconds: 10,
+    mutateTimeoutSeconds: 10,
+    excludedNamespaces: ['kube-system'],
+    workloadMatchConditions: false,
+  });
   await createOrReplace(api, MUTATING, mutating as KubeObject);
   await createOrReplace(api, VALIDATING, validating as KubeObject);
 }
