@@ -8,7 +8,7 @@ import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { loadConfig, type Config, type ServeFlags } from '../config.js';
+import { ConfigError, loadConfig, type CertificateSource, type Config, type ServeFlags } from '../config.js';
 import { emptyClusterView, type ClusterView } from '../domain/cluster-view.js';
 import { admissionRules } from '../domain/admission-rules.js';
 import { startControlPlane, type ControlPlane } from '../embedded/control-plane.js';
@@ -24,10 +24,13 @@ import { repositoryController } from '../controllers/repository/repository-contr
 import { configurationController } from '../controllers/configuration/configuration-controller.js';
 import { snapshotController } from '../controllers/snapshot/snapshot-controller.js';
 import { startManager, type Manager } from '../controllers/manager.js';
+import { selfManagedCertificatesController } from '../controllers/certificates/self-managed-controller.js';
+import { createKubeClient } from '../kube/client.js';
+import { watchCertificateSecret, type CertificateSecretWatch } from '../server/certificate-secret.js';
 import { startInformerView, type InformerView } from '../kube/informer-view.js';
 import { loadKubeConfigWithSource, type LoadedKubeConfig } from '../kube/kubeconfig.js';
 import { buildApp, type AutostashApp } from '../server/app.js';
-import { CertificateError, defaultDnsNames, ensureCertificates, type LoadedCertificates } from '../server/certificates.js';
+import { CertificateError, defaultDnsNames, ensureCertificates, generateCertificates, type LoadedCertificates } from '../server/certificates.js';
 import { webhookLoggerOptions } from '../server/logger.js';
 import { watchCertificates } from '../server/tls.js';
 
@@ -35,7 +38,10 @@ export interface RunningServer {
   app: AutostashApp;
   /** https://host:port the webhook listens on. */
   url: string;
-  certificates: LoadedCertificates;
+  /** Where the serving certificate comes from (`files` without a cluster, unless told otherwise). */
+  certificateSource: CertificateSource;
+  /** The certificate files in use; undefined when the certificate comes from a Secret. */
+  certificates: LoadedCertificates | undefined;
   /** What the webhook's cross-object rules currently see. */
   clusterView: () => ClusterView;
   /** The leader-elected controllers, when a cluster is attached. */
@@ -44,6 +50,12 @@ export interface RunningServer {
   controlPlane: ControlPlane | undefined;
   /** Stops the certificate watcher, the informers and the server; safe to call twice. */
   close(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): /readyz fails at once, requests are still served for the drain period
+   * (--shutdown-drain) so endpoints drop this replica, then the server closes letting in-flight requests
+   * finish, then the manager stops (releasing the Lease) and the rest closes. Safe to call twice.
+   */
+  shutdown(): Promise<void>;
 }
 
 async function loadServingCertificates(config: Config): Promise<LoadedCertificates> {
@@ -59,6 +71,12 @@ async function loadServingCertificates(config: Config): Promise<LoadedCertificat
   return ensureCertificates(dir, { certFile: relative(dir, certFile), keyFile: relative(dir, keyFile) });
 }
 
+/** A throwaway pair served until the Secret's certificate loads; readiness stays false meanwhile. */
+async function placeholderPair(namespace: string): Promise<{ key: string; cert: string }> {
+  const generated = await generateCertificates({ namespace, days: 1 });
+  return { key: generated.tlsKey, cert: generated.tlsCert };
+}
+
 /** The running CLI's entry file, which Jobs of the embedded control plane run for `autostash …`. */
 /** The CLI entry next to this module once built (dist/cli.js): what `autostash` in a Job runs on the embedded plane. */
 const builtCliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
@@ -66,6 +84,21 @@ const builtCliPath = fileURLToPath(new URL('../cli.js', import.meta.url));
 /** What tests change about a server: running from sources, Jobs must run the built CLI. */
 export interface ServerOverrides {
   cliPath?: string;
+  /** Clock of the certificate checks (a fake one in rotation tests). */
+  now?: () => Date;
+  /** Longest real wait between two self-managed certificate checks. Default 1 h. */
+  certificateRecheckMs?: number;
+}
+
+/** The configured certificate source, or the default: self-managed in a cluster (in-cluster service account), files otherwise. */
+function certificateSourceFor(config: Config, cluster: Cluster): CertificateSource {
+  const source = config.certificates.source ?? (cluster.loaded?.source === 'in-cluster' && config.webhook.certFile === undefined ? 'self-managed' : 'files');
+  if (source === 'files') return source;
+  if (cluster.controlPlane !== undefined) {
+    throw new ConfigError('--cert-source', `${source} needs a cluster: the embedded control plane uses the certificates of --cert-dir (--cert-source files)`);
+  }
+  if (cluster.loaded === undefined) throw new ConfigError('--cert-source', `${source} reads the certificate from a Secret and needs a cluster: give --kubeconfig or run in a cluster`);
+  return source;
 }
 
 interface Cluster {
@@ -112,8 +145,34 @@ export async function startServer(
   logger: Logger = pino(webhookLoggerOptions(config.logLevel)),
   overrides: ServerOverrides = {},
 ): Promise<RunningServer> {
-  const certificates = await loadServingCertificates(config);
+  const explicitSource = config.certificates.source;
+  // Certificate files are checked before a control plane starts, so a bad set fails fast.
+  let certificates = explicitSource === undefined || explicitSource === 'files' ? await loadServingCertificates(config) : undefined;
   const cluster = await connectCluster(config, logger, overrides.cliPath ?? builtCliPath);
+  let certificateSource: CertificateSource;
+  try {
+    certificateSource = certificateSourceFor(config, cluster);
+  } catch (error) {
+    await cluster.controlPlane?.close();
+    throw error;
+  }
+  if (certificateSource !== 'files') certificates = undefined;
+  const { namespace, certFile } = config.webhook;
+  const dnsNames = certFile === undefined ? defaultDnsNames(namespace) : [];
+  const certificateControllers =
+    certificateSource === 'self-managed'
+      ? [
+          selfManagedCertificatesController({
+            namespace,
+            secretName: config.certificates.secretName,
+            dnsNames,
+            ipAddresses: ['127.0.0.1'],
+            policy: { caLifetimeMs: config.certificates.caLifetimeMs, leafLifetimeMs: config.certificates.certLifetimeMs, renewFraction: config.certificates.renewFraction },
+            ...(overrides.now ? { now: overrides.now } : {}),
+            ...(overrides.certificateRecheckMs !== undefined ? { maxRecheckMs: overrides.certificateRecheckMs } : {}),
+          }),
+        ]
+      : [];
   const informers = startClusterView(cluster.loaded, logger);
   const clusterView: () => ClusterView = informers ? () => informers.view : () => emptyClusterView;
   const autoBackup = autoBackupController({ deleteWhenUnannotated: !config.controller.keepUnannotated });
@@ -136,40 +195,76 @@ export async function startServer(
           snapshotController(jobs),
           backupSessionController({ ...jobs, registry }),
           restoreSessionController({ ...jobs, registry }),
+          ...certificateControllers,
         ],
       })
     : undefined;
 
+  // Until the Secret's certificate loads, an in-memory one nobody trusts lets the probes connect.
+  const initialPair = certificates ?? (await placeholderPair(namespace));
+  let draining = false;
+  let secretWatch: CertificateSecretWatch | undefined;
   const app = buildApp({
     rules: admissionRules,
     clusterView,
     registry,
     isReady: () => {
+      if (draining) return { ready: false, reason: 'shutting down' };
+      const tls = secretWatch?.status();
+      if (tls !== undefined && !tls.ready) return tls;
       if (informers !== undefined && !informers.hasSynced()) return { ready: false, reason: 'cluster caches have not synced yet' };
       if (manager !== undefined && !manager.hasSynced()) return { ready: false, reason: 'controller caches have not synced yet' };
       return { ready: true };
     },
     logger,
-    https: { key: certificates.key, cert: certificates.cert },
+    https: { key: initialPair.key, cert: initialPair.cert },
     onAdmitted: (event) => autoBackup.handOver(event),
   });
-  const stopWatching = watchCertificates(
-    { certPath: certificates.paths.certPath, keyPath: certificates.paths.keyPath },
-    (pair) => app.server.setSecureContext(pair),
-    logger.child({ component: 'certificates' }),
-    { current: { key: certificates.key, cert: certificates.cert } },
-  );
+  const certificateLogger = logger.child({ component: 'certificates' });
+  let stopWatching: () => unknown;
+  if (certificates !== undefined) {
+    stopWatching = watchCertificates(
+      { certPath: certificates.paths.certPath, keyPath: certificates.paths.keyPath },
+      (pair) => app.server.setSecureContext(pair),
+      certificateLogger,
+      { current: { key: certificates.key, cert: certificates.cert } },
+    );
+  } else {
+    const secretClient = createKubeClient((cluster.loaded as LoadedKubeConfig).kubeConfig);
+    const watch = watchCertificateSecret({
+      client: secretClient,
+      namespace,
+      name: config.certificates.secretName,
+      onChange: (pair) => app.server.setSecureContext(pair),
+      logger: certificateLogger,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+    secretWatch = watch;
+    stopWatching = () => watch.stop().finally(() => secretClient.close());
+  }
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closed ??= (async () => {
-      stopWatching();
+      await stopWatching();
       await app.close();
       await manager?.stop();
       await informers?.stop();
       await cluster.controlPlane?.close();
     })();
     return closed;
+  };
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    shuttingDown ??= (async () => {
+      draining = true;
+      logger.info({ drainMs: config.shutdown.drainMs }, 'shutting down: readiness fails, still serving during the drain period');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdown.drainMs));
+      await close();
+      logger.info('shut down');
+    })();
+    return shuttingDown;
   };
 
   try {
@@ -181,18 +276,22 @@ export async function startServer(
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.webhook.port;
   const url = `https://${config.webhook.host.includes(':') ? `[${config.webhook.host}]` : config.webhook.host}:${port}`;
-  if (cluster.controlPlane !== undefined) {
+  if (cluster.controlPlane !== undefined && certificates !== undefined) {
     if (certificates.caBundle === undefined) {
       await close();
       throw new CertificateError(certificates.paths.caPath, 'is needed to register the webhook with the embedded control plane (the caBundle)');
     }
     await installWebhookConfigurations(cluster.controlPlane.api, `https://${loopbackFor(config.webhook.host)}:${port}`, certificates.caBundle);
   }
-  logger.info(
-    { url, certDir: certificates.paths.dir, generated: certificates.generated, notAfter: certificates.notAfter.toISOString(), caBundle: certificates.caBundle },
-    'webhook serving',
-  );
-  return { app, url, certificates, clusterView, manager, controlPlane: cluster.controlPlane, close };
+  if (certificates === undefined) {
+    logger.info({ url, certificateSource, secret: `${namespace}/${config.certificates.secretName}` }, 'webhook serving');
+  } else {
+    logger.info(
+      { url, certificateSource, certDir: certificates.paths.dir, generated: certificates.generated, notAfter: certificates.notAfter.toISOString(), caBundle: certificates.caBundle },
+      'webhook serving',
+    );
+  }
+  return { app, url, certificateSource, certificates, clusterView, manager, controlPlane: cluster.controlPlane, close, shutdown };
 }
 
 /** `autostash serve`: runs until SIGINT or SIGTERM, then shuts down cleanly. */
@@ -202,18 +301,54 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const server = await startServer(config, logger);
   if (server.controlPlane !== undefined) {
     process.stderr.write(`autostash: embedded control plane at ${server.controlPlane.url}; use it with: export KUBECONFIG=${server.controlPlane.kubeconfigPath}\n`);
-  } else if (server.certificates.caBundle !== undefined) {
+  } else if (server.certificates?.caBundle !== undefined) {
     process.stderr.write(`autostash: webhook listening on ${server.url}; caBundle for webhook configurations:\n${server.certificates.caBundle}\n`);
   }
   await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, 'shutting down');
-      server.close().then(resolve, (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        resolve();
-      });
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
+    const removeHandlers = handleShutdownSignals(
+      process,
+      (signal) => {
+        logger.info({ signal }, 'signal received: shutting down gracefully (send it again to exit at once)');
+        server.shutdown().then(
+          () => {
+            removeHandlers();
+            resolve();
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            removeHandlers();
+            resolve();
+          },
+        );
+      },
+      (signal) => {
+        logger.warn({ signal }, 'second signal: exiting at once');
+        process.exit(1);
+      },
+    );
   });
+}
+
+/** What {@link handleShutdownSignals} listens on; `process` fits. */
+export type SignalSource = Pick<NodeJS.EventEmitter, 'on' | 'off'>;
+
+/**
+ * Calls `begin` on the first SIGINT or SIGTERM and `force` on any later one (an impatient operator, or
+ * the kubelet's grace period running out). Returns a function that removes the listeners.
+ */
+export function handleShutdownSignals(source: SignalSource, begin: (signal: NodeJS.Signals) => void, force: (signal: NodeJS.Signals) => void): () => void {
+  let received = false;
+  const listener = (signal: NodeJS.Signals): void => {
+    if (received) {
+      force(signal);
+      return;
+    }
+    received = true;
+    begin(signal);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const signal of signals) source.on(signal, listener);
+  return () => {
+    for (const signal of signals) source.off(signal, listener);
+  };
 }

@@ -55,24 +55,50 @@ export async function generateCertificates(options: GenerateCertificatesOptions 
   if (!Number.isFinite(days) || days <= 0) {
     throw new Error(`certificate validity must be a positive number of days, got ${days}`);
   }
-  if (dnsNames.length === 0 && ipAddresses.length === 0) {
-    throw new Error('a serving certificate needs at least one DNS name or IP address');
-  }
   const now = options.now ?? new Date();
-  const notBeforeDate = new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS);
-  const notAfterDate = new Date(now.getTime() + days * DAY_MS);
-  const common = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate } as const;
+  const notAfter = new Date(now.getTime() + days * DAY_MS);
+  const ca = await generateCa({ now, notAfter });
+  const serving = await issueServingCertificate({ ca, dnsNames, ipAddresses, now, notAfter });
+  return { caCert: ca.cert, caKey: ca.key, tlsCert: serving.cert, tlsKey: serving.key };
+}
 
+export interface CertificateValidity {
+  /** Issue time; the certificate is valid from one hour before (clock skew between nodes). */
+  now: Date;
+  notAfter: Date;
+}
+
+/** Generates a self-signed CA (`cA: true`, ECDSA P-256, SHA-256) valid from `now` minus one hour until `notAfter`. */
+export async function generateCa(validity: CertificateValidity): Promise<KeyPair> {
   const ca = await generate([{ name: 'commonName', value: `${SERVICE_NAME}-webhook-ca` }], {
-    ...common,
+    ...signingOptions(validity),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
+  return { cert: ca.cert, key: ca.private };
+}
+
+export interface ServingCertificateRequest extends CertificateValidity {
+  /** The issuing CA's certificate and key (PEM). */
+  ca: KeyPair;
+  dnsNames: readonly string[];
+  ipAddresses: readonly string[];
+}
+
+/**
+ * Issues a serving certificate (serverAuth, ECDSA P-256) signed by `request.ca` for the given DNS names
+ * and IP addresses, valid from `now` minus one hour until `notAfter`. At least one name is required.
+ */
+export async function issueServingCertificate(request: ServingCertificateRequest): Promise<KeyPair> {
+  const { dnsNames, ipAddresses } = request;
+  if (dnsNames.length === 0 && ipAddresses.length === 0) {
+    throw new Error('a serving certificate needs at least one DNS name or IP address');
+  }
   const serving = await generate([{ name: 'commonName', value: dnsNames[2] ?? dnsNames[0] ?? ipAddresses[0] ?? SERVICE_NAME }], {
-    ...common,
-    ca: { key: ca.private, cert: ca.cert },
+    ...signingOptions(request),
+    ca: { key: request.ca.key, cert: request.ca.cert },
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -86,7 +112,19 @@ export async function generateCertificates(options: GenerateCertificatesOptions 
       },
     ],
   });
-  return { caCert: ca.cert, caKey: ca.private, tlsCert: serving.cert, tlsKey: serving.private };
+  return { cert: serving.cert, key: serving.private };
+}
+
+function signingOptions(validity: CertificateValidity) {
+  const notBeforeDate = new Date(validity.now.getTime() - CLOCK_SKEW_ALLOWANCE_MS);
+  return { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate: validity.notAfter } as const;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** The PEM certificate blocks of `text` (a bundle), in order, each ending with a newline. */
+export function splitPemCertificates(text: string): string[] {
+  return [...text.matchAll(PEM_CERTIFICATE)].map((match) => `${match[0]}\n`);
 }
 
 /** A serving key pair as TLS wants it. */

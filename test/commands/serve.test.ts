@@ -64,8 +64,8 @@ t.test('serves the KubeStash rules over HTTPS with generated certificates and no
   const config = loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'certs'), embedded: false }, env);
   const server = await startServer(config, logger);
   t.teardown(() => server.close());
-  t.equal(server.certificates.generated, true);
-  const ca = server.certificates.ca ?? '';
+  t.equal(server.certificates?.generated, true);
+  const ca = server.certificates?.ca ?? '';
 
   const mutated = await post(server.url, '/mutate', ca, review('CREATE', {
     apiVersion: 'storage.kubestash.com/v1alpha1',
@@ -93,7 +93,7 @@ t.test('serves the KubeStash rules over HTTPS with generated certificates and no
 
   t.equal((await send(server.url, '/readyz', ca, 'GET')).status, 200, 'ready without a cluster');
   t.ok(lines.some((l) => l.includes('no cluster configured')), 'says that no cluster is configured');
-  t.ok(lines.some((l) => l.includes('"msg":"webhook serving"') && l.includes(server.certificates.caBundle ?? '-')), 'logs the caBundle');
+  t.ok(lines.some((l) => l.includes('"msg":"webhook serving"') && l.includes(server.certificates?.caBundle ?? '-')), 'logs the caBundle');
 });
 
 t.test('not ready until the cluster caches sync', async (t) => {
@@ -110,7 +110,7 @@ current-context: x
   const { logger } = memoryLogger();
   const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'certs'), kubeconfig }, env), logger);
   t.teardown(() => server.close());
-  const reply = await send(server.url, '/readyz', server.certificates.ca ?? '', 'GET');
+  const reply = await send(server.url, '/readyz', server.certificates?.ca ?? '', 'GET');
   t.equal(reply.status, 503);
   t.match(reply.body, /cluster caches have not synced yet/);
 });
@@ -126,11 +126,11 @@ t.test('explicit certificate files are served as given', async (t) => {
   const { dir, env } = await scratch();
   const first = await startServer(loadConfig({ host: '127.0.0.1', port: '0', certDir: join(dir, 'generated'), embedded: false }, env), memoryLogger().logger);
   await first.close();
-  const { certPath, keyPath } = first.certificates.paths;
+  const { certPath, keyPath } = first.certificates?.paths ?? { certPath: '', keyPath: '' };
   const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', tlsCert: certPath, tlsKey: keyPath, embedded: false }, env), memoryLogger().logger);
   t.teardown(() => server.close());
-  t.equal(server.certificates.generated, false);
-  t.equal((await send(server.url, '/healthz', first.certificates.ca ?? '', 'GET')).status, 200);
+  t.equal(server.certificates?.generated, false);
+  t.equal((await send(server.url, '/healthz', first.certificates?.ca ?? '', 'GET')).status, 200);
 });
 
 t.test('a port already in use fails start-up cleanly', async (t) => {
