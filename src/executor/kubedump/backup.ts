@@ -61,9 +61,12 @@ export async function runKubedumpBackup(options: KubedumpBackupOptions): Promise
   const mounted = existsSync(translatePath(options.volumeMap, scratch));
   const containerPath = mounted ? posix.join(scratch, MANIFEST_DUMP_DIRECTORY) : await mkdtemp(join(tmpdir(), 'autostash-kubedump-'));
   const hostPath = translatePath(options.volumeMap, containerPath);
+  // runBackup backs up only paths inside the Job's volumes; a private temporary directory is one of this run's.
+  const volumeMap = mounted || options.volumeMap === undefined ? options.volumeMap : { ...options.volumeMap, [containerPath]: containerPath };
   try {
     return await runBackup({
       ...options,
+      ...(volumeMap !== undefined ? { volumeMap } : {}),
       paths: [containerPath],
       exclude: [],
       prepare: async (session) => {
