@@ -40,6 +40,12 @@ export function buildCli(): Command {
     .option('--lease-duration <duration>', 'leader election: how long the Lease is valid without renewal; a standby takes over after it (default 15s)')
     .option('--renew-deadline <duration>', 'leader election: how long the leader keeps trying to renew before it steps down (default 10s)')
     .option('--retry-period <duration>', 'leader election: pause between attempts to acquire or renew the Lease (default 2s)')
+    .option('--cert-source <source>', 'serving certificate: self-managed, cert-manager, secret (from --cert-secret) or files (--cert-dir); default self-managed in a cluster, files otherwise')
+    .option('--cert-secret <name>', 'Secret with ca.crt, tls.crt and tls.key in the webhook namespace (default autostash-webhook-tls)')
+    .option('--ca-lifetime <duration>', 'self-managed: lifetime of the CA (default 43800h)')
+    .option('--cert-lifetime <duration>', 'self-managed: lifetime of the serving certificate (default 8760h)')
+    .option('--cert-renew-fraction <ratio>', 'self-managed: renew when less than this fraction of a lifetime is left (default 0.3333)')
+    .option('--shutdown-drain <duration>', 'on SIGTERM: how long /readyz fails while requests are still served before the server closes (default 5s)')
     .action(async (flags) => {
       const { runServe } = await import('./serve.js');
       await runServe(flags);
