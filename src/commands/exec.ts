@@ -128,6 +128,29 @@ export function kubedumpParams(flags: KubedumpFlags): Record<string, string> | u
   return Object.fromEntries(given.map(([, key, param]) => [param, flags[key] as string]));
 }
 
+/** The restore-only kubedump flags (SPEC §11). */
+interface KubedumpRestoreFlags {
+  overrideResources?: string;
+  storageClassMappings?: string;
+  restorePvs?: string;
+}
+
+/**
+ * The manifest-restore parameters given as flags, by SPEC §11 name (filters plus OverrideResources,
+ * StorageClassMappings, RestorePVs); undefined when no kubedump flag was given at all (a file restore).
+ */
+export function kubedumpRestoreParams(flags: KubedumpFlags & KubedumpRestoreFlags): Record<string, string> | undefined {
+  const restoreOnly: Array<[string, string | undefined]> = [
+    ['OverrideResources', flags.overrideResources],
+    ['StorageClassMappings', flags.storageClassMappings],
+    ['RestorePVs', flags.restorePvs],
+  ];
+  const given = Object.fromEntries(restoreOnly.filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const filters = kubedumpParams(flags);
+  if (filters === undefined && Object.keys(given).length === 0) return undefined;
+  return { ...filters, ...given };
+}
+
 /** The `exec` command with one subcommand per verb. */
 export function execCommand(): Command {
   const exec = new Command('exec').description('run one step of a backup, restore or maintenance Job (used inside Jobs)');
@@ -206,22 +229,34 @@ export function execCommand(): Command {
     );
   });
 
-  verb('restore', 'restore one component of a Snapshot for a RestoreSession')
-    .requiredOption('--restoresession <name>', 'the RestoreSession')
-    .requiredOption('--component <name>', 'the snapshot component')
-    .option('--snapshot <name>', 'the Snapshot (default spec.dataSource.snapshot)')
-    .option('--include <list>', 'comma list of restic include patterns')
-    .option('--exclude <list>', 'comma list of restic exclude patterns')
-    .option('--target-path <path>', 'where the target is mounted when it differs from the backed-up path (PVC restores: /kubestash-data)')
+  withKubedumpFlags(
+    verb('restore', 'restore one component of a Snapshot for a RestoreSession (with kubedump flags: apply the manifests of a manifest backup)')
+      .requiredOption('--restoresession <name>', 'the RestoreSession')
+      .requiredOption('--component <name>', 'the snapshot component')
+      .option('--snapshot <name>', 'the Snapshot (default spec.dataSource.snapshot)')
+      .option('--include <list>', 'comma list of restic include patterns')
+      .option('--exclude <list>', 'comma list of restic exclude patterns')
+      .option('--target-path <path>', 'where the target is mounted when it differs from the backed-up path (PVC restores: /kubestash-data)'),
+  )
+    .option('--override-resources <bool>', 'kubedump: update objects that exist instead of skipping them (default false)')
+    .option('--storage-class-mappings <list>', 'kubedump: storage classes to replace, old=new,… (claims, volumes, StatefulSet claim templates)')
+    .option('--restore-pvs <bool>', 'kubedump: also restore PersistentVolumes (default false)')
     .allowUnknownOption()
-    .action(async (flags: CommonFlags & { restoresession: string; component: string; snapshot?: string; include?: string; exclude?: string; targetPath?: string }) => {
+    .action(async (flags: CommonFlags & KubedumpFlags & KubedumpRestoreFlags & { restoresession: string; component: string; snapshot?: string; include?: string; exclude?: string; targetPath?: string }) => {
+      const snapshot = flags.snapshot !== undefined && flags.snapshot !== '' ? { snapshot: flags.snapshot } : {};
+      const params = kubedumpRestoreParams(flags);
+      if (params !== undefined) {
+        const { runKubedumpRestore } = await import('../executor/kubedump/restore.js');
+        await runVerb('restore', flags, (o) => runKubedumpRestore({ ...o, restoreSession: flags.restoresession, component: flags.component, ...snapshot, params }));
+        return;
+      }
       const { runRestore } = await import('../executor/restore.js');
       await runVerb('restore', flags, (o) =>
         runRestore({
           ...o,
           restoreSession: flags.restoresession,
           component: flags.component,
-          ...(flags.snapshot !== undefined && flags.snapshot !== '' ? { snapshot: flags.snapshot } : {}),
+          ...snapshot,
           include: list(flags.include),
           exclude: list(flags.exclude),
           ...(flags.targetPath !== undefined && flags.targetPath !== '' ? { targetPath: flags.targetPath } : {}),
