@@ -28,7 +28,8 @@ export interface GenerateCertificatesOptions {
 export const DEFAULT_NAMESPACE = 'autostash';
 const SERVICE_NAME = 'autostash';
 const DEFAULT_DAYS = 365;
-const CLOCK_SKEW_ALLOWANCE_MS = 60 * 60 * 1000;
+/** How far before its issue time a generated certificate's notBefore lies: clock skew between nodes. */
+export const CLOCK_SKEW_ALLOWANCE_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The names the API server and local clients use to reach the webhook Service in `namespace`. */

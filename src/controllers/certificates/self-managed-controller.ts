@@ -6,9 +6,9 @@
  * certificate from the Secret on its own (src/server/certificate-secret.ts).
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { planRotation, trustWith, type CertificateFacts, type LeafFacts, type RotationPolicy, type RotationStep, type SelfManagedState } from '../../domain/certificates/rotation.js';
+import { DEFAULT_PROPAGATION_MS, planRotation, trustWith, type CertificateFacts, type LeafFacts, type RotationPolicy, type RotationStep, type SelfManagedState } from '../../domain/certificates/rotation.js';
 import { isAlreadyExists, isConflict, type KubeClient, type ObjectRef } from '../../kube/client.js';
-import { errorMessage, generateCa, issueServingCertificate, splitPemCertificates, type KeyPair } from '../../server/certificates.js';
+import { CLOCK_SKEW_ALLOWANCE_MS, errorMessage, generateCa, issueServingCertificate, splitPemCertificates, type KeyPair } from '../../server/certificates.js';
 import { SECRET_KEYS, SECRET_RESOURCE, SECRET_TYPE, secretValue, type TlsSecret } from '../../server/certificate-secret.js';
 import type { KubeObject } from '../../domain/kube-object.js';
 import type { Controller, ControllerContext } from '../manager.js';
@@ -27,7 +27,8 @@ export interface SelfManagedCertificatesOptions {
   /** Names the serving certificate carries. */
   dnsNames: readonly string[];
   ipAddresses: readonly string[];
-  policy: RotationPolicy;
+  /** Lifetimes and renewal fraction; the propagation delay defaults to 2 min. */
+  policy: Pick<RotationPolicy, 'caLifetimeMs' | 'leafLifetimeMs' | 'renewFraction'> & Partial<Pick<RotationPolicy, 'propagationMs'>>;
   /** Wall clock (a fake one in tests). Default the system clock. */
   now?: () => Date;
   /** Longest real wait between two checks, whatever the plan says. Default 1 h. */
@@ -96,6 +97,7 @@ export function selfManagedCertificatesController(options: SelfManagedCertificat
   const configurationName = options.webhookConfigurationName ?? 'autostash';
   const maxRecheckMs = options.maxRecheckMs ?? 3_600_000;
   const retryMs = options.retryMs ?? 5_000;
+  const policy: RotationPolicy = { propagationMs: DEFAULT_PROPAGATION_MS, backdateMs: CLOCK_SKEW_ALLOWANCE_MS, ...options.policy };
   const wantedNames = normalizedNames(options.dnsNames, options.ipAddresses);
   const secretRef: ObjectRef = { ...SECRET_RESOURCE.type, namespace: options.namespace, name: options.secretName };
   const secretFields = { secret: `${options.namespace}/${options.secretName}` };
@@ -211,7 +213,7 @@ export function selfManagedCertificatesController(options: SelfManagedCertificat
     for (let steps = 0; steps < MAX_STEPS_PER_ROUND; steps++) {
       const at = now();
       const observed = await observe(context.client, context.signal);
-      const step = planRotation(observed.state, options.policy, at);
+      const step = planRotation(observed.state, policy, at);
       if (step.kind === 'none') return step.nextCheckAt;
       await carryOut(step, observed, context, at);
     }

@@ -52,9 +52,17 @@ export interface RotationPolicy {
   leafLifetimeMs: number;
   /** Renew when less than this fraction of a certificate's lifetime is left; 1/3 by default. */
   renewFraction: number;
+  /**
+   * How long a new CA must have existed before the serving certificate switches to it: time for every
+   * API server to see the published caBundle (they read webhook configurations through informers).
+   */
+  propagationMs: number;
+  /** How far before its issue time a certificate's notBefore lies (the generator's clock-skew allowance). */
+  backdateMs: number;
 }
 
 export const DEFAULT_RENEW_FRACTION = 1 / 3;
+export const DEFAULT_PROPAGATION_MS = 2 * 60_000;
 
 export type RotationStep =
   /**
@@ -108,11 +116,17 @@ function leafProblem(state: SelfManagedState, signer: SignerFacts, policy: Rotat
   const unusable = leafUnusable(state.leaf, now);
   if (unusable !== undefined || state.leaf === undefined) return unusable;
   const leaf = state.leaf;
-  if (leaf.issuerId !== signer.id) return 'the serving certificate was issued by another CA';
+  if (leaf.issuerId !== signer.id) {
+    // A usable leaf of an older CA switches once the new CA's caBundle had time to reach every API server.
+    return now >= switchTime(signer, policy) ? 'the serving certificate was issued by another CA' : undefined;
+  }
   if (!sameSet(leaf.names, state.wantedNames)) return 'the serving certificate names differ from the wanted ones';
   if (now >= renewalTime(leaf, policy.leafLifetimeMs, policy.renewFraction)) return 'less than the renewal fraction of the serving certificate lifetime is left';
   return undefined;
 }
+
+/** When a serving certificate of an older CA may switch to `signer`. */
+const switchTime = (signer: CertificateFacts, policy: RotationPolicy): Date => new Date(signer.notBefore.getTime() + policy.backdateMs + policy.propagationMs);
 
 /**
  * The trust bundle with `signerId` as signer: it first, then every other certificate of `trusted`
@@ -133,7 +147,7 @@ export function leafNotAfter(signerNotAfter: Date, policy: RotationPolicy, now: 
  * The next step towards a Secret with a CA and a serving certificate that are not due for renewal,
  * trusted by every webhook entry. The order is what keeps admissions working: a new CA is written
  * first (kept beside the old one in ca.crt), then published to every caBundle, and only then does the
- * serving certificate switch to it.
+ * serving certificate switch to it, {@link RotationPolicy.propagationMs} after the CA was made.
  */
 export function planRotation(state: SelfManagedState, policy: RotationPolicy, now: Date): RotationStep {
   const caReason = signerProblem(state.signer, policy, now);
@@ -151,7 +165,7 @@ export function planRotation(state: SelfManagedState, policy: RotationPolicy, no
   const leaf = state.leaf as LeafFacts;
   const checks = [
     renewalTime(signer, policy.caLifetimeMs, policy.renewFraction).getTime(),
-    renewalTime(leaf, policy.leafLifetimeMs, policy.renewFraction).getTime(),
+    leaf.issuerId === signer.id ? renewalTime(leaf, policy.leafLifetimeMs, policy.renewFraction).getTime() : switchTime(signer, policy).getTime(),
     ...state.trusted.filter((certificate) => certificate.id !== signer.id).map((certificate) => certificate.notAfter.getTime()),
   ];
   return { kind: 'none', nextCheckAt: new Date(Math.min(...checks)) };

@@ -17,7 +17,7 @@ const DAY = 24 * HOUR;
 const start = new Date('2030-01-01T00:00:00Z');
 /** A fake clock: `at(d)` is `d` days after the start. */
 const at = (days: number): Date => new Date(start.getTime() + days * DAY);
-const policy: RotationPolicy = { caLifetimeMs: 300 * DAY, leafLifetimeMs: 90 * DAY, renewFraction: DEFAULT_RENEW_FRACTION };
+const policy: RotationPolicy = { caLifetimeMs: 300 * DAY, leafLifetimeMs: 90 * DAY, renewFraction: DEFAULT_RENEW_FRACTION, propagationMs: DAY, backdateMs: 0 };
 const names = ['DNS:autostash', 'DNS:autostash.ns.svc', 'IP:127.0.0.1'];
 
 const ca = (id: string, fromDay: number, days: number, keyMatches = true): SignerFacts => ({ id, notBefore: at(fromDay), notAfter: at(fromDay + days), keyMatches });
@@ -46,7 +46,7 @@ function state(overrides: Partial<SelfManagedState> = {}): SelfManagedState {
   };
 }
 
-const rows: Array<{ rule: string; state: SelfManagedState; now: Date; step: Record<string, unknown> }> = [
+const rows: Array<{ rule: string; state: SelfManagedState; now: Date; policy?: RotationPolicy; step: Record<string, unknown> }> = [
   // The CA
   { rule: 'empty Secret: a CA, with a serving certificate in the same write', state: state({ signer: undefined, trusted: [], leaf: undefined, published: [] }), now: at(0), step: { kind: 'new-ca', reason: 'the Secret holds no CA', notAfter: at(300), issueLeaf: true, leafNotAfter: at(90) } },
   { rule: 'ca.key of another CA', state: state({ signer: ca('A', 0, 300, false) }), now: at(10), step: { kind: 'new-ca', reason: 'ca.key does not belong to the CA in ca.crt', issueLeaf: false } },
@@ -63,6 +63,8 @@ const rows: Array<{ rule: string; state: SelfManagedState; now: Date; step: Reco
   { rule: 'an empty caBundle (fresh install) is published', state: state({ published: [[], []] }), now: at(1), step: { kind: 'publish-ca-bundle', trust: ['A'] } },
   // The serving certificate, once the bundle is published
   { rule: 'published: the serving certificate switches to the new CA', state: state({ signer: caB, trusted: [caB, caA], leaf: leaf('A', 190, 90) }), now: at(251), step: { kind: 'new-leaf', reason: 'the serving certificate was issued by another CA', notAfter: at(341) } },
+  { rule: 'published, but the new CA is younger than the propagation delay: wait for it', state: state({ signer: caB, trusted: [caB, caA], leaf: leaf('A', 190, 90) }), now: new Date(at(250).getTime() + HOUR), step: { kind: 'none', nextCheckAt: at(251) } },
+  { rule: 'the propagation delay counts from the issue time, not the backdated notBefore', state: state({ signer: caB, trusted: [caB, caA], leaf: leaf('A', 190, 90) }), now: at(251), policy: { ...policy, backdateMs: HOUR }, step: { kind: 'none', nextCheckAt: new Date(at(251).getTime() + HOUR) } },
   { rule: 'no webhook configuration yet: nothing to publish, the leaf is renewed anyway', state: state({ leaf: leaf('A', 0, 90), published: [] }), now: at(61), step: { kind: 'new-leaf' } },
   { rule: 'serving certificate missing', state: state({ leaf: undefined }), now: at(1), step: { kind: 'new-leaf', reason: 'the Secret holds no serving certificate', notAfter: at(91) } },
   { rule: 'tls.key of another certificate', state: state({ leaf: leaf('A', 0, 90, { keyMatches: false }) }), now: at(1), step: { kind: 'new-leaf', reason: 'tls.key does not belong to tls.crt' } },
@@ -81,7 +83,7 @@ const rows: Array<{ rule: string; state: SelfManagedState; now: Date; step: Reco
 
 for (const row of rows) {
   t.test(row.rule, async (t) => {
-    t.match(planRotation(row.state, policy, row.now), row.step);
+    t.match(planRotation(row.state, row.policy ?? policy, row.now), row.step);
   });
 }
 
