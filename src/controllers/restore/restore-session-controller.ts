@@ -39,6 +39,7 @@ import { findCondition, formatGoDuration, rfc3339, setCondition as withCondition
 import type { RestoreSessionMetrics } from './metrics.js';
 import { RESOLVED_SNAPSHOT_ANNOTATION, validateRestoreSession, type RestoreLookups, type RestorePlan, type TargetRef } from './validate.js';
 import { jobComplete, jobFailure, jobFinished } from '../../domain/execution/job-conditions.js';
+import { describeManifestRestore } from '../../domain/kubedump/restore-results.js';
 
 export const RESTORE_SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'RestoreSession' };
 const CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
@@ -281,7 +282,11 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
         );
         if (plan.targetRef !== undefined) {
           status.targetFound = plan.target !== undefined;
-          status.conditions = withCondition(status.conditions, { type: C.RestoreTargetFound, status: 'True', reason: 'TargetFound', message: `${into} exists` }, at);
+          // Only a manifest restore gets this far without its target: it recreates it.
+          const found = plan.target !== undefined
+            ? { status: 'True' as const, reason: 'TargetFound', message: `${into} exists` }
+            : { status: 'False' as const, reason: 'TargetNotFound', message: `${into} does not exist yet: the manifest restore creates it` };
+          status.conditions = withCondition(status.conditions, { type: C.RestoreTargetFound, ...found }, at);
         }
         status.totalComponents = plan.components.length;
         if (plan.timeoutMs !== undefined) status.restoreDeadline = rfc3339(createdAt(rs, at) + plan.timeoutMs);
@@ -410,6 +415,11 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
     // writeStatus stores exactly this phase (or finds it already stored).
     const phase = restoreSessionPhase(status);
     metrics.observe({ namespace: namespaceOf(rs), phase, durationSeconds: durationMs / 1000 });
+    if (status.manifestRestore !== undefined) {
+      const line = `manifests: ${describeManifestRestore(status.manifestRestore)}`;
+      if ((status.manifestRestore.failed ?? 0) > 0) recorder.warning(written, 'ManifestRestoreIncomplete', line);
+      else recorder.normal(written, 'ManifestRestored', line);
+    }
     if (phase === 'Succeeded') {
       recorder.normal(written, 'RestoreSucceeded', `restored ${status.totalComponents ?? 0} component(s) in ${status.duration}`);
     } else {
@@ -474,7 +484,8 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
    * it carries the invoker-namespace label instead and the finalizer deletes it.
    */
   function restoreJobs(rs: RestoreSession, plan: RestorePlan): { jobs: KubeObject[]; errors: FieldError[] } {
-    const targetNamespace = plan.targetRef?.namespace ?? namespaceOf(rs);
+    // A manifest restore's Job works through the API and mounts no target volume; the target's namespace may not exist yet.
+    const targetNamespace = plan.manifest ? namespaceOf(rs) : (plan.targetRef?.namespace ?? namespaceOf(rs));
     const found = targetComponents({
       target: plan.target,
       pods: pods.list(targetNamespace),
