@@ -32,7 +32,7 @@ export const InstallValuesSchema = strict(
   {
     image: strict(
       {
-        repository: Type.String({ minLength: 1, pattern: '^\\S+$', description: 'Image of the controller, the webhook and every Job it starts.' }),
+        repository: Type.String({ pattern: '^\\S+$', description: 'Image of the controller, the webhook and every Job it starts.' }),
         tag: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$', description: 'Image tag.' }),
         pullPolicy: literalUnion(PULL_POLICIES, 'imagePullPolicy of the Deployment and the Jobs.'),
       },
