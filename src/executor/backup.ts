@@ -25,6 +25,7 @@ import {
   type ExecOptions,
 } from './context.js';
 import { METADATA_FILE } from './init.js';
+import { requireSafePatterns, resolveInsideMount } from './safe-paths.js';
 import { createProgressThrottle, ResticError, type BackupProgress } from './restic.js';
 import { DEFAULT_STALE_LOCK_MS, removeStaleLocks } from './stale-locks.js';
 
@@ -100,6 +101,7 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
   let pathProblem: unknown;
   try {
     for (const path of paths) requireSafeAbsolutePath(path, '--paths entry');
+    requireSafePatterns(options.exclude ?? [], '--exclude pattern');
   } catch (error) {
     pathProblem = error;
   }
@@ -171,7 +173,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         };
         const throttle = createProgressThrottle(PROGRESS_WRITE_INTERVAL_MS, () => now().getTime());
         for (const path of paths) {
-          const hostPath = translatePath(options.volumeMap, path);
+          // Symbolic links in the volume must not take the backup out of it.
+          const hostPath = await resolveInsideMount(options, path, '--paths entry');
           const info = await stat(hostPath).catch(() => undefined);
           if (info === undefined) throw new ExecError(`the path ${path} does not exist in the backup Job`);
           if (!info.isDirectory()) throw new ExecError(`the path ${path} is not a directory`);

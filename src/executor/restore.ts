@@ -17,11 +17,11 @@ import {
   resolveRepository,
   RESTORE_SESSION_TYPE,
   SNAPSHOT_TYPE,
-  translatePath,
   updateStatusRetrying,
   withComponentRepository,
   type ExecOptions,
 } from './context.js';
+import { requireSafePatterns, resolveInsideMount } from './safe-paths.js';
 import type { Restic } from './restic.js';
 
 export interface RestoreOptions extends ExecOptions {
@@ -138,6 +138,8 @@ export async function restoreComponent(
 /** File restores: each recorded path back where the restore Job mounts it (see RestoreOptions.targetPath). */
 async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries, restic }: ComponentRestoreContext): Promise<ComponentRestoreOutcome> {
   const restoredPaths: string[] = [];
+  requireSafePatterns(options.include ?? [], '--include pattern');
+  requireSafePatterns(options.exclude ?? [], '--exclude pattern');
   for (const entry of entries) {
     const hostPath = entry.hostPath;
     requireSafeAbsolutePath(hostPath, 'restore target');
@@ -148,7 +150,8 @@ async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries
       // embedded plane, on this machine's): refuse rather than "succeed" into nowhere.
       throw new ExecError(`the restore target ${containerTarget} is not inside a volume mounted in the restore Job`);
     }
-    const target = translatePath(options.volumeMap, containerTarget);
+    // Resolved before mkdir: a symbolic link in the volume must not lead the restore (or mkdir -p) out of it.
+    const target = await resolveInsideMount(options, containerTarget, 'restore target');
     await mkdir(target, { recursive: true });
     if (entry.id === undefined || entry.id === '') {
       restoredPaths.push(containerTarget);
