@@ -7,12 +7,16 @@
  * The rule (also in docs/executor.md): first `restic unlock`. If locks remain, remove them all with
  * `unlock --remove-all` only when every one of them
  *   1. is older than the threshold (the run timeout, default 1 hour): a live restic refreshes its lock every
- *      5 minutes, so an old lock belongs to a process that has stopped refreshing;
+ *      5 minutes, so an old lock belongs to a process that has stopped refreshing; or was taken on this host
+ *      by a process that is now a zombie (killed, not yet reaped: restic's own check counts it alive, so a
+ *      restic killed on the embedded plane kept blocking the repository until its parent was reaped);
  *   2. was not taken by this pod (its hostname is not our HOSTNAME);
  * and no other autostash Job that may use this repository (backup, retention, cleanup) is active in the
  * Repository's namespace or ours. Anything uncertain (a Job we cannot attribute) counts as "in use": a lock left
  * in place costs one failed run, a lock removed under a live writer can cost the repository.
  */
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import type { BackupSession } from '../api/index.js';
 import {
   BACKUP_SESSION_LABEL,
@@ -44,6 +48,17 @@ export interface StaleLockOptions {
   staleAfterMs: number;
   now: Date;
   logger: ExecOptions['logger'];
+  /** This machine's host name as restic records it in locks; default os.hostname(). */
+  hostName?: string;
+  /** Whether a process of this host is a zombie (dead, not yet reaped); default reads /proc/<pid>/stat. */
+  isZombie?: (pid: number) => Promise<boolean>;
+}
+
+/** True when /proc says the process is a zombie; false when it runs, is gone or /proc cannot tell. */
+export async function isZombieProcess(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // The state follows the parenthesised command name, which may itself contain spaces or parentheses.
+  return /\) Z /.test(stat.slice(stat.lastIndexOf(')')));
 }
 
 export interface StaleLockResult {
@@ -80,7 +95,12 @@ export async function removeStaleLocks(options: StaleLockOptions): Promise<Stale
     return { remaining: locks.length, removedAll: false, keptBecause };
   };
   const nowMs = options.now.getTime();
+  const host = options.hostName ?? hostname();
+  const isZombie = options.isZombie ?? isZombieProcess;
+  const deadHere = new Set<string>();
+  for (const lock of locks) if (lock.hostname === host && (await isZombie(lock.pid))) deadHere.add(lock.id);
   const young = locks.find((lock) => {
+    if (deadHere.has(lock.id)) return false;
     const time = Date.parse(lock.time);
     return Number.isNaN(time) || nowMs - time < options.staleAfterMs;
   });
