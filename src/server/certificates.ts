@@ -69,9 +69,13 @@ export interface CertificateValidity {
   notAfter: Date;
 }
 
-/** Generates a self-signed CA (`cA: true`, ECDSA P-256, SHA-256) valid from `now` minus one hour until `notAfter`. */
+/**
+ * Generates a self-signed CA (`cA: true`, ECDSA P-256, SHA-256) valid from `now` minus one hour until
+ * `notAfter`. Its common name carries the issue time (`autostash-webhook-ca@<unix seconds>`): during a
+ * rotation two CAs are trusted together, and TLS clients find a certificate's issuer by subject name.
+ */
 export async function generateCa(validity: CertificateValidity): Promise<KeyPair> {
-  const ca = await generate([{ name: 'commonName', value: `${SERVICE_NAME}-webhook-ca` }], {
+  const ca = await generate([{ name: 'commonName', value: `${SERVICE_NAME}-webhook-ca@${Math.floor(validity.now.getTime() / 1000)}` }], {
     ...signingOptions(validity),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
@@ -166,7 +170,7 @@ export function checkKeyPair(pair: KeyPair, labels: PairLabels, now: Date, caPem
     throw new CertificateError(labels.key, `is not a PEM private key (${errorMessage(error)})`);
   }
   if (!cert.checkPrivateKey(key)) {
-    throw new CertificateError(labels.key, `does not match the certificate in ${labels.cert}; replace both files with a matching pair`);
+    throw new CertificateError(labels.key, `does not match the certificate in ${labels.cert}; replace both with a matching pair`);
   }
   checkValidity(cert, labels.cert, now);
   if (caPem !== undefined) {
