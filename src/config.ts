@@ -47,6 +47,8 @@ export interface ControllerConfig {
   readonly executorImage: string;
   /** The ServiceAccount those Jobs run as; unset: the namespace's default. */
   readonly jobServiceAccount: string | undefined;
+  /** The ServiceAccount per Job role, each falling back to jobServiceAccount (undefined: the namespace's default). */
+  readonly jobServiceAccounts: Readonly<Record<JobRole, string | undefined>>;
   /** Run one backup as soon as a BackupConfiguration is ready (KubeStash does). */
   readonly initialBackup: boolean;
   /** Timings of the leader Lease; leaseDuration > renewDeadline > retryPeriod > 0. */
@@ -117,6 +119,11 @@ export interface ServeFlags {
   keepUnannotated?: boolean;
   image?: string;
   jobServiceAccount?: string;
+  backupJobServiceAccount?: string;
+  restoreJobServiceAccount?: string;
+  kubedumpBackupServiceAccount?: string;
+  kubedumpRestoreServiceAccount?: string;
+  maintenanceJobServiceAccount?: string;
   initialBackup?: boolean;
   leaseDuration?: string;
   renewDeadline?: string;
@@ -142,6 +149,7 @@ export class ConfigError extends Error {
 
 import { parseGoDuration } from './domain/duration.js';
 import { DEFAULT_EXECUTOR_IMAGE } from './version.js';
+import type { JobRole } from './api/install/values.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -268,6 +276,24 @@ function loadCertificates(flags: ServeFlags, env: NodeJS.ProcessEnv, explicitFil
   return Object.freeze({ source, secretName, caLifetimeMs, certLifetimeMs, renewFraction });
 }
 
+/** Flag, environment variable and ServeFlags key of each Job role's ServiceAccount (the install passes the flags). */
+const JOB_SERVICE_ACCOUNT_SOURCES: ReadonlyArray<[JobRole, keyof ServeFlags, string, string]> = [
+  ['backup', 'backupJobServiceAccount', '--backup-job-service-account', 'AUTOSTASH_BACKUP_JOB_SERVICE_ACCOUNT'],
+  ['restore', 'restoreJobServiceAccount', '--restore-job-service-account', 'AUTOSTASH_RESTORE_JOB_SERVICE_ACCOUNT'],
+  ['kubedumpBackup', 'kubedumpBackupServiceAccount', '--kubedump-backup-service-account', 'AUTOSTASH_KUBEDUMP_BACKUP_SERVICE_ACCOUNT'],
+  ['kubedumpRestore', 'kubedumpRestoreServiceAccount', '--kubedump-restore-service-account', 'AUTOSTASH_KUBEDUMP_RESTORE_SERVICE_ACCOUNT'],
+  ['maintenance', 'maintenanceJobServiceAccount', '--maintenance-job-service-account', 'AUTOSTASH_MAINTENANCE_JOB_SERVICE_ACCOUNT'],
+];
+
+function loadJobServiceAccounts(flags: ServeFlags, env: NodeJS.ProcessEnv, fallback: string | undefined): Readonly<Record<JobRole, string | undefined>> {
+  const accounts = {} as Record<JobRole, string | undefined>;
+  for (const [role, key, flag, variable] of JOB_SERVICE_ACCOUNT_SOURCES) {
+    const [name, source] = pick(flags[key] as string | undefined, flag, env, variable);
+    accounts[role] = name === undefined ? fallback : parseDnsSubdomain(name, source);
+  }
+  return Object.freeze(accounts);
+}
+
 /**
  * Builds the validated configuration.
  * @throws ConfigError naming the flag or environment variable that is wrong.
@@ -297,6 +323,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
   if (/\s/.test(executorImage) || executorImage === '') throw new ConfigError(imageSource, `"${executorImage}" is not a container image reference`);
   const [jobServiceAccount, jobServiceAccountSource] = pick(flags.jobServiceAccount, '--job-service-account', env, 'AUTOSTASH_JOB_SERVICE_ACCOUNT');
   if (jobServiceAccount !== undefined) parseDnsSubdomain(jobServiceAccount, jobServiceAccountSource);
+  const jobServiceAccounts = loadJobServiceAccounts(flags, env, jobServiceAccount);
   const [initialBackupText = 'true', initialBackupSource] = pick(
     flags.initialBackup === undefined ? undefined : String(flags.initialBackup),
     '--no-initial-backup',
@@ -338,6 +365,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
       leaseName: 'autostash-controller',
       executorImage,
       jobServiceAccount,
+      jobServiceAccounts,
       initialBackup: initialBackupText === 'true',
       leaderElection: loadLeaderElection(flags, env),
     }),

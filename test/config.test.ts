@@ -100,6 +100,16 @@ t.test('executor Job settings', async (t) => {
   t.throws(() => loadConfig({}, { AUTOSTASH_INITIAL_BACKUP: 'maybe' }), /^AUTOSTASH_INITIAL_BACKUP: "maybe" is not true or false/);
 });
 
+t.test('Job ServiceAccounts per role fall back to --job-service-account', async (t) => {
+  t.same(loadConfig({}, {}).controller.jobServiceAccounts, { backup: undefined, restore: undefined, kubedumpBackup: undefined, kubedumpRestore: undefined, maintenance: undefined });
+  const fallback = loadConfig({ jobServiceAccount: 'runner', restoreJobServiceAccount: 'restorer', kubedumpBackupServiceAccount: 'dumper' }, { AUTOSTASH_MAINTENANCE_JOB_SERVICE_ACCOUNT: 'janitor', AUTOSTASH_RESTORE_JOB_SERVICE_ACCOUNT: 'ignored' }).controller;
+  t.same(fallback.jobServiceAccounts, { backup: 'runner', restore: 'restorer', kubedumpBackup: 'dumper', kubedumpRestore: 'runner', maintenance: 'janitor' }, 'flags over env, env over the fallback');
+  const fromEnv = loadConfig({}, { AUTOSTASH_BACKUP_JOB_SERVICE_ACCOUNT: 'b', AUTOSTASH_KUBEDUMP_RESTORE_SERVICE_ACCOUNT: 'kr', AUTOSTASH_BACKUP_JOB_SERVICE_ACCOUNT_UNUSED: 'x' }).controller;
+  t.same([fromEnv.jobServiceAccounts.backup, fromEnv.jobServiceAccounts.kubedumpRestore, fromEnv.jobServiceAccounts.restore], ['b', 'kr', undefined]);
+  t.throws(() => loadConfig({ maintenanceJobServiceAccount: 'Bad_Name' }, {}), /^--maintenance-job-service-account: "Bad_Name" is not a valid object name/);
+  t.throws(() => loadConfig({}, { AUTOSTASH_KUBEDUMP_BACKUP_SERVICE_ACCOUNT: 'x y' }), /^AUTOSTASH_KUBEDUMP_BACKUP_SERVICE_ACCOUNT: "x y" is not a valid object name/);
+});
+
 t.test('the version constant matches package.json', async (t) => {
   const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   t.equal(AUTOSTASH_VERSION, pkg.version);

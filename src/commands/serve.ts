@@ -178,7 +178,10 @@ export async function startServer(
   const autoBackup = autoBackupController({ deleteWhenUnannotated: !config.controller.keepUnannotated });
   // One registry for the webhook's /metrics and the controllers' gauges.
   const registry = new Registry();
-  const jobs = { image: config.controller.executorImage, serviceAccountName: config.controller.jobServiceAccount };
+  // Each Job role runs as its own ServiceAccount (each already falls back to --job-service-account in config).
+  const accounts = config.controller.jobServiceAccounts;
+  const jobs = { image: config.controller.executorImage, serviceAccounts: accounts };
+  const maintenanceJobs = { image: config.controller.executorImage, ...(accounts.maintenance === undefined ? {} : { serviceAccountName: accounts.maintenance }) };
   const manager: Manager | undefined = cluster.loaded
     ? startManager({
         kubeConfig: cluster.loaded.kubeConfig,
@@ -189,10 +192,10 @@ export async function startServer(
           policyAuditController({ registry }),
           addonInstaller({ image: config.controller.executorImage }),
           schedulerController({ registry, initialBackup: config.controller.initialBackup }),
-          storageController(jobs),
-          repositoryController(jobs),
+          storageController(maintenanceJobs),
+          repositoryController(maintenanceJobs),
           configurationController(),
-          snapshotController(jobs),
+          snapshotController(maintenanceJobs),
           backupSessionController({ ...jobs, registry }),
           restoreSessionController({ ...jobs, registry }),
           ...certificateControllers,

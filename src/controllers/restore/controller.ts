@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 import { untilAborted, type Controller } from '../manager.js';
 import { createRestoreSessionMetrics } from './metrics.js';
 import { startRestoreSessionController } from './restore-session-controller.js';
@@ -8,6 +9,8 @@ export interface RestoreSessionControllerFactoryOptions {
   image: string;
   /** ServiceAccount of the restore Jobs (when the addon's jobTemplate names none). */
   serviceAccountName?: string;
+  /** ServiceAccounts per Job role (restore, kubedumpRestore for manifests); a missing role uses serviceAccountName. */
+  serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
   /** Where the restore metrics are registered (serve passes the webhook app's). Default: a registry of its own. */
   registry?: Registry;
   /** The clock (tests pass a fake). Default: the system clock. */
@@ -31,6 +34,7 @@ export function restoreSessionController(options: RestoreSessionControllerFactor
         logger: context.logger,
         image: options.image,
         ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
+        ...(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts }),
         ...(options.now === undefined ? {} : { now: options.now }),
       });
       await untilAborted(context.signal);

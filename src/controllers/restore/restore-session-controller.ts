@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { Addon, AddonFunction, BackupConfiguration, BackupStorage, Repository, RestoreSession, RestoreSessionStatus, Snapshot } from '../../api/index.js';
 import type { Condition, TypedObjectReference } from '../../api/common.js';
 import { buildRestoreJobs } from '../../domain/execution/restore-jobs.js';
+import { jobServiceAccountField, type JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 import {
   CLEANUP_FINALIZER,
   INVOKER_NAMESPACE_LABEL,
@@ -78,7 +79,9 @@ export interface RestoreSessionControllerOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
   /** The executor image of the restore Jobs. */
   image: string;
+  /** Fallback ServiceAccount of the Jobs; serviceAccounts names one per role (restore, kubedumpRestore). */
   serviceAccountName?: string;
+  serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
   now?: () => Date;
   /** While waiting for a running backup of the target to end, look again at least this often. Default 5 s. */
   pollMs?: number;
@@ -505,7 +508,7 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
       snapshotName: nameOf(plan.snapshot),
       snapshotComponents: plan.available,
       image: options.image,
-      ...(options.serviceAccountName !== undefined ? { serviceAccountName: options.serviceAccountName } : {}),
+      ...jobServiceAccountField(options, plan.manifest ? 'kubedumpRestore' : 'restore'),
       owner: { apiVersion: RESTORE_SESSION_TYPE.apiVersion, kind: RESTORE_SESSION_TYPE.kind, name: nameOf(rs), uid: rs.metadata?.uid ?? '' },
     });
     const relocated = built.jobs.map((job) => {

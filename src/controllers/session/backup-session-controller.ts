@@ -56,6 +56,7 @@ import { findCondition, rfc3339, withCondition, type ConditionInput } from './se
 import { ulid } from './ulid.js';
 import { jobComplete, jobFailure, jobFinished } from '../../domain/execution/job-conditions.js';
 import { nameOf, namespaceOf } from '../../domain/rules/common.js';
+import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 
 export const SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession' };
 export const CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
@@ -90,7 +91,9 @@ export interface BackupSessionControllerOptions {
   planner: ExecutionPlanner;
   /** The executor image the Jobs run (the Function's image is replaced by it). */
   image: string;
+  /** Fallback ServiceAccount of the Jobs; serviceAccounts names one per role. */
   serviceAccountName?: string;
+  serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
   now?: () => Date;
   /** Random bytes for snapshot IDs (tests pass a fixed source). Default crypto.randomBytes. */
   random?: (size: number) => Uint8Array;
@@ -412,6 +415,7 @@ export function startBackupSessionController(options: BackupSessionControllerOpt
       nodes: nodes.list(),
       image: options.image,
       ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
+      ...(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts }),
     };
   }
 

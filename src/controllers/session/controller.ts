@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 import { untilAborted, type Controller } from '../manager.js';
 import { startBackupSessionController } from './backup-session-controller.js';
 import { planBackup } from './execution-planner.js';
@@ -10,6 +11,8 @@ export interface BackupSessionControllerFactoryOptions {
   image: string;
   /** ServiceAccount of the backup and retention Jobs (when the addon's jobTemplate names none). */
   serviceAccountName?: string;
+  /** ServiceAccounts per Job role (backup, kubedumpBackup, maintenance for retention); a missing role uses serviceAccountName. */
+  serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
   /** Where the backup metrics are registered (serve passes the webhook app's). Default: a registry of its own. */
   registry?: Registry;
   /** The clock (tests pass a fake). Default: the system clock. */
@@ -36,6 +39,7 @@ export function backupSessionController(options: BackupSessionControllerFactoryO
         logger: context.logger,
         image: options.image,
         ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
+        ...(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts }),
         ...(options.now === undefined ? {} : { now: options.now }),
         ...(options.prerequisitesTimeoutMs === undefined ? {} : { prerequisitesTimeoutMs: options.prerequisitesTimeoutMs }),
       });

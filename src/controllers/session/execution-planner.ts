@@ -6,6 +6,7 @@
 import type { Addon, AddonFunction } from '../../api/index.js';
 import { MANIFEST_BACKUP_TASK } from '../../domain/execution/addons-catalog.js';
 import { buildBackupJobs } from '../../domain/execution/backup-jobs.js';
+import { jobServiceAccountField } from '../../domain/execution/job-service-accounts.js';
 import { normalizeTaskName, resolveTask } from '../../domain/execution/resolve-task.js';
 import { targetComponents } from '../../domain/execution/target-components.js';
 import { formatFieldError } from '../../domain/errors.js';
@@ -43,7 +44,7 @@ export function planBackup(objects: ClusterObjects): BackupPlan {
     components: components.components,
     storages: objects.storages,
     image: objects.image,
-    ...(objects.serviceAccountName === undefined ? {} : { serviceAccountName: objects.serviceAccountName }),
+    ...jobServiceAccountField(objects, manifest ? 'kubedumpBackup' : 'backup'),
     owner: { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession', name: backupSession.metadata?.name ?? '', uid: backupSession.metadata?.uid ?? '' },
   });
   if (built.errors.length > 0) {

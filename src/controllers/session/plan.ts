@@ -5,6 +5,7 @@
  */
 import type { BackupConfiguration, BackupSession, BackupStorage, Repository, Session } from '../../api/index.js';
 import type { KubeObject } from '../../domain/kube-object.js';
+import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 
 /** Everything a plan may need, read from the controller's caches. */
 export interface ClusterObjects {
@@ -24,7 +25,10 @@ export interface ClusterObjects {
   claims: KubeObject[];
   nodes: KubeObject[];
   image: string;
+  /** The fallback ServiceAccount of every Job (`--job-service-account`). */
   serviceAccountName?: string;
+  /** ServiceAccounts per Job role; backup Jobs use backup (kubedumpBackup for manifests), retention maintenance. */
+  serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
 }
 
 /** The backup Jobs of a session: one per component; or why there are none (reason is a condition reason). */

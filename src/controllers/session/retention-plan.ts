@@ -3,6 +3,7 @@
  * backends of its repositories mounted.
  */
 import { buildRetentionJob } from '../../domain/execution/retention-job.js';
+import { jobServiceAccountField } from '../../domain/execution/job-service-accounts.js';
 import { formatFieldError } from '../../domain/errors.js';
 import type { ClusterObjects, RetentionPlan } from './plan.js';
 
@@ -12,7 +13,7 @@ export function planRetention(objects: ClusterObjects): RetentionPlan {
     backupSession,
     storages: objects.storages,
     image: objects.image,
-    ...(objects.serviceAccountName === undefined ? {} : { serviceAccountName: objects.serviceAccountName }),
+    ...jobServiceAccountField(objects, 'maintenance'),
     owner: { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession', name: backupSession.metadata?.name ?? '', uid: backupSession.metadata?.uid ?? '' },
   });
   if (built.errors.length > 0) return { ok: false, reason: 'InvalidRetentionJob', message: built.errors.map(formatFieldError).join('; ') };
