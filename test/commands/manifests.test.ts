@@ -71,3 +71,21 @@ t.test('every problem is reported on stderr with the value path, nothing on stdo
     for (const message of messages) t.match(result.stderr, message, name);
   }
 });
+
+t.test('every flag the Deployment passes to serve is a serve option, and its value loads', async (t) => {
+  const { buildCli } = await import('../../src/commands/program.js');
+  const { serveArgs, DEFAULT_VALUES } = await import('../../src/api/install/index.js');
+  const { loadConfig } = await import('../../src/config.js');
+  const serve = buildCli().commands.find((command) => command.name() === 'serve')!;
+  const known = new Set(serve.options.map((option) => option.long));
+  const [verb, ...flags] = serveArgs(DEFAULT_VALUES);
+  t.equal(verb, 'serve');
+  for (const flag of flags) t.ok(known.has(flag.split('=')[0]), `${flag.split('=')[0]} is a serve option`);
+  // What commander would hand to runServe, checked by the same loader.
+  serve.exitOverride();
+  const parsed = serve.parseOptions(flags);
+  t.same(parsed.unknown, [], 'nothing left unparsed');
+  const config = loadConfig(serve.opts(), { POD_NAMESPACE: 'autostash' });
+  t.same(config.controller.jobServiceAccounts, DEFAULT_VALUES.jobServiceAccounts.names);
+  t.equal(config.controller.executorImage, 'ghcr.io/autostash/autostash:v0.1.0');
+});
