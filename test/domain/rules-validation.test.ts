@@ -231,6 +231,18 @@ const rows: Row[] = [
     code: 'FieldValueConflict', path: 'spec.sessions[0].repositories[0].name', fragment: /different target reference/,
   },
   {
+    rule: 'BackupConfiguration: a target without namespace means the configuration\'s (as the Repository records it)',
+    valid: { object: bcEdit((s) => delete s.target.namespace), cluster: [...cluster(), existingRepo('demo', 'gcs-repo', { appRef: stsRef, storageRef: { name: 'gcs-storage', namespace: 'demo' }, path: '/demo/sts' })] },
+    invalid: { object: bcEdit((s) => delete s.target.namespace), cluster: [...cluster(), existingRepo('demo', 'gcs-repo', { appRef: { ...stsRef, namespace: 'other' }, storageRef: { name: 'gcs-storage', namespace: 'demo' }, path: '/demo/sts' })] },
+    code: 'FieldValueConflict', path: 'spec.sessions[0].repositories[0].name', fragment: /different target reference \(StatefulSet other\/sample-sts\)/,
+  },
+  {
+    rule: 'BackupConfiguration: a Repository without appRef belongs to a configuration without target',
+    valid: { object: bcEdit((s) => delete s.target), cluster: [...cluster(), existingRepo('demo', 'gcs-repo', { storageRef: { name: 'gcs-storage', namespace: 'demo' } })] },
+    invalid: { object: bc(), cluster: [...cluster(), existingRepo('demo', 'gcs-repo', { storageRef: { name: 'gcs-storage', namespace: 'demo' }, path: '/demo/sts' })] },
+    code: 'FieldValueConflict', path: 'spec.sessions[0].repositories[0].name', fragment: /different target reference \(none\)/,
+  },
+  {
     rule: 'BackupConfiguration: existing Repository has the same storageRef (as written)',
     valid: { object: bc(), cluster: [...cluster(), existingRepo('demo', 'gcs-repo', { appRef: stsRef, storageRef: { name: 'gcs-storage', namespace: 'demo' } })] },
     invalid: { object: bc(), cluster: [...cluster(), existingRepo('demo', 'gcs-repo', { appRef: stsRef, storageRef: { name: 'gcs-storage' } })] },

@@ -186,17 +186,21 @@ function validateSessions(spec: JsonObject, namespace: string, view: ClusterView
       const existing = view.get('Repository', namespace, repoName);
       if (existing === undefined) return;
       const existingSpec = specOf(existing);
-      const appRef = asObject(existingSpec.appRef) ?? {};
+      const appRef = asObject(existingSpec.appRef);
+      // The repository controller records a target's namespace defaulted to the configuration's, and no appRef
+      // for a configuration without target (kubedump of a whole cluster): compare what they mean.
       const sameTarget =
-        asString(appRef.apiGroup) === target.apiGroup &&
-        asString(appRef.kind) === target.kind &&
-        asString(appRef.namespace) === target.namespace &&
-        asString(appRef.name) === target.name;
+        appRef === undefined
+          ? spec.target === undefined
+          : asString(appRef.apiGroup) === target.apiGroup &&
+            asString(appRef.kind) === target.kind &&
+            asString(appRef.namespace) === (spec.target === undefined ? target.namespace : target.namespace || namespace) &&
+            asString(appRef.name) === target.name;
       if (!sameTarget) {
         out.error(
           ErrorCodes.Conflict,
           joinPath(repoPath, 'name'),
-          `repository "${repoName}" already exists in the cluster with a different target reference (${asString(appRef.kind)} ${asString(appRef.namespace)}/${asString(appRef.name)}). Please, choose a different repository name`,
+          `repository "${repoName}" already exists in the cluster with a different target reference (${appRef === undefined ? 'none' : `${asString(appRef.kind)} ${asString(appRef.namespace)}/${asString(appRef.name)}`}). Please, choose a different repository name`,
         );
         return;
       }
