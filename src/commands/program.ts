@@ -105,6 +105,19 @@ export function buildCli(): Command {
       process.exitCode = await runTrigger(configuration, flags, { stdout: process.stdout, stderr: process.stderr }, process.env);
     });
 
+  program
+    .command('status')
+    .description('one line per BackupConfiguration: target, sessions, last backup, next schedule, size, snapshots; exit 1 when any is failing or overdue')
+    .option('-n, --namespace <namespace>', "only this namespace (default: the kubeconfig context's, else default)")
+    .option('-A, --all-namespaces', 'every namespace')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: KUBECONFIG, in-cluster, ~/.kube/config)')
+    .option('-o, --output <format>', 'table or json (default table)')
+    .option('--overdue-after <factor>', 'schedule intervals without a successful backup before a session is overdue (default 2)')
+    .action(async (flags: { namespace?: string; allNamespaces?: boolean; kubeconfig?: string; output?: string; overdueAfter?: string }) => {
+      const { runStatus } = await import('./status.js');
+      process.exitCode = await runStatus(flags, { stdout: process.stdout, stderr: process.stderr }, process.env);
+    });
+
   // What backup, restore and maintenance Jobs run; the verbs load their code only when run.
   program.addCommand(execCommand());
 

@@ -27,5 +27,5 @@ for (const [name, args, message] of usageErrors) {
 }
 
 t.test('the command tree names every subcommand', async (t) => {
-  t.same(buildCli().commands.map((c) => c.name()), ['serve', 'validate', 'render', 'certs', 'trigger', 'exec', 'crds', 'manifests']);
+  t.same(buildCli().commands.map((c) => c.name()), ['serve', 'validate', 'render', 'certs', 'trigger', 'status', 'exec', 'crds', 'manifests']);
 });
