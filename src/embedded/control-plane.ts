@@ -42,9 +42,10 @@ export interface ControlPlane {
   /**
    * Closes the HTTPS front (every watch and connection ends) and listens again on the same port with the
    * same certificate and token, as an apiserver restart looks to clients; the store keeps its objects.
-   * A hook for fault tests, not served by the API.
+   * `whileDown` runs between the two (e.g. writes through `api` that no watch can see). A hook for fault
+   * tests, not served by the API.
    */
-  restartApiServer(): Promise<void>;
+  restartApiServer(whileDown?: () => Promise<void>): Promise<void>;
   /** Stops controllers (and their Job processes), the server and the store; safe to call twice. */
   close(): Promise<void>;
 }
@@ -154,8 +155,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     })();
     return closed;
   };
-  const restartApiServer = async (): Promise<void> => {
+  const restartApiServer = async (whileDown?: () => Promise<void>): Promise<void> => {
     await server.close();
+    await whileDown?.();
     server = await serve(server.port);
   };
   return {
