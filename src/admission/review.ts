@@ -1,4 +1,5 @@
 import type { Operation } from '../domain/kind-rules.js';
+import { MAX_OBJECT_DEPTH, pathBeyondDepth } from '../domain/json-depth.js';
 import type { KubeObject } from '../domain/kube-object.js';
 
 /** The only AdmissionReview version autostash speaks; the webhook configurations register it alone. */
@@ -128,6 +129,12 @@ export function decodeAdmissionReview(body: unknown): DecodeResult {
   if (!object.ok) return object;
   const oldObject = optionalObject(request.oldObject, 'oldObject');
   if (!oldObject.ok) return oldObject;
+
+  for (const [field, value] of [['object', object.value], ['oldObject', oldObject.value]] as const) {
+    // The rules walk objects recursively: refuse a depth that would exhaust the stack before they run.
+    const tooDeep = pathBeyondDepth(value);
+    if (tooDeep !== undefined) return fail(`request.${field} nests deeper than ${MAX_OBJECT_DEPTH} levels (at ${tooDeep}): no Kubernetes object does`);
+  }
 
   if ((operation === 'CREATE' || operation === 'UPDATE') && object.value === undefined) {
     return fail(`request.object is required for ${operation}: the object being admitted`);

@@ -1,0 +1,56 @@
+/**
+ * Inputs the fuzz tests found that broke a promise, one row each, over real HTTPS (admission) or through
+ * `runValidate` (the CLI): each now gets a clear answer instead of a crash, an internal error or a hang.
+ */
+import type { AddressInfo } from 'node:net';
+import t from 'tap';
+import { admissionRules } from '../../src/domain/admission-rules.js';
+import { buildApp } from '../../src/server/app.js';
+import { httpsRequest, throwawayCertificates } from '../helpers/tls-fixtures.js';
+
+const pems = await throwawayCertificates();
+
+const deep = (depth: number, open: string, close: string): string => `${open.repeat(depth)}1${close.repeat(depth)}`;
+const reviewText = (objectText: string, operation = 'CREATE'): string =>
+  `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"regression-1","kind":{"group":"core.kubestash.com","version":"v1alpha1","kind":"BackupConfiguration"},"operation":"${operation}","namespace":"demo",` +
+  `"${operation === 'DELETE' ? 'oldObject' : 'object'}":${objectText}}}`;
+const configurationWithSpec = (specText: string): string =>
+  `{"apiVersion":"core.kubestash.com/v1alpha1","kind":"BackupConfiguration","metadata":{"name":"c","namespace":"demo"},"spec":${specText}}`;
+
+t.test('admission regressions', async (t) => {
+  const app = buildApp({ rules: admissionRules, https: { key: pems.key, cert: pems.cert }, logger: false });
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+
+  const rows: Array<{ found: string; path: string; body: string; status: number; message: RegExp }> = [
+    {
+      found: 'a spec 10,000 arrays deep overflowed the stack in defaulting: a 500 "internal error" denial',
+      path: '/mutate',
+      body: reviewText(configurationWithSpec(deep(10_000, '[', ']'))),
+      status: 400,
+      message: /^request\.object nests deeper than 128 levels \(at spec\[0\]\[0\]\[0\]\[0\]\[0\]…\): no Kubernetes object does$/,
+    },
+    {
+      found: 'the same on /validate with objects 100,001 levels deep',
+      path: '/validate',
+      body: reviewText(configurationWithSpec(deep(100_001, '{"a":', '}'))),
+      status: 400,
+      message: /^request\.object nests deeper than 128 levels \(at spec\.a\.a\.a\.a\.a…\)/,
+    },
+    {
+      found: 'a DELETE whose oldObject is too deep',
+      path: '/validate',
+      body: reviewText(configurationWithSpec(deep(5_000, '[', ']')), 'DELETE'),
+      status: 400,
+      message: /^request\.oldObject nests deeper than 128 levels/,
+    },
+  ];
+  for (const row of rows) {
+    const reply = await httpsRequest(port, pems.ca, 'POST', row.path, { body: row.body });
+    t.equal(reply.status, row.status, row.found);
+    t.match(JSON.parse(reply.body), { statusCode: 400, error: 'Bad Request', message: row.message }, row.found);
+  }
+  const fine = await httpsRequest(port, pems.ca, 'POST', '/validate', { body: reviewText(configurationWithSpec(`{"x":${deep(100, '[', ']')}}`)) });
+  t.equal(fine.status, 200, 'an object within the limit still reaches the rules');
+});
