@@ -1,6 +1,7 @@
 import type { Operation } from '../domain/kind-rules.js';
 import { MAX_OBJECT_DEPTH, pathBeyondDepth } from '../domain/json-depth.js';
 import type { KubeObject } from '../domain/kube-object.js';
+import { objectShapeProblem } from '../domain/object-shape.js';
 
 /** The only AdmissionReview version autostash speaks; the webhook configurations register it alone. */
 export const admissionApiVersion = 'admission.k8s.io/v1';
@@ -72,11 +73,13 @@ const describe = (value: unknown): string => {
   return `a JSON ${typeof value}`;
 };
 
-/** `absent`, `null` and `{}` all mean "no object"; anything else must be an object. */
+/** `absent`, `null` and `{}` all mean "no object"; anything else must be an object shaped like a Kubernetes object. */
 function optionalObject(value: unknown, field: string): { ok: true; value?: KubeObject } | { ok: false; message: string } {
   if (value === undefined || value === null) return { ok: true };
   if (!isRecord(value)) return { ok: false, message: `request.${field} must be an object or null, got ${describe(value)}` };
   if (Object.keys(value).length === 0) return { ok: true };
+  const problem = objectShapeProblem(value);
+  if (problem !== undefined) return { ok: false, message: `request.${field}.${problem}` };
   return { ok: true, value: value as KubeObject };
 }
 

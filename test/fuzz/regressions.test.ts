@@ -45,6 +45,27 @@ t.test('admission regressions', async (t) => {
       status: 400,
       message: /^request\.oldObject nests deeper than 128 levels/,
     },
+    {
+      found: 'an UPDATE of a Repository whose object had apiVersion 30: parseApiVersion threw in the policy layer (500 internal error)',
+      path: '/validate',
+      body: reviewText('{"apiVersion":30,"kind":"Repository","metadata":{"name":"r","namespace":"demo"},"spec":{}}', 'UPDATE'),
+      status: 400,
+      message: /^request\.object\.apiVersion: must be a string, got a number$/,
+    },
+    {
+      found: 'the same through the auto-backup preview of an annotated StatefulSet (apiVersion 7)',
+      path: '/mutate',
+      body: reviewText('{"apiVersion":7,"kind":"StatefulSet","metadata":{"name":"s","namespace":"demo","annotations":{"blueprint.kubestash.com/name":"b","blueprint.kubestash.com/namespace":"demo"}}}', 'UPDATE'),
+      status: 400,
+      message: /^request\.object\.apiVersion: must be a string, got a number$/,
+    },
+    {
+      found: 'labels that are not strings, on a DELETE oldObject',
+      path: '/validate',
+      body: reviewText('{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","labels":{"app":["x"]}}}', 'DELETE'),
+      status: 400,
+      message: /^request\.oldObject\.metadata\.labels\["app"\]: must be a string, got an array$/,
+    },
   ];
   for (const row of rows) {
     const reply = await httpsRequest(port, pems.ca, 'POST', row.path, { body: row.body });
