@@ -54,10 +54,10 @@ export async function readOverviewObjects(
   return { configurations: configurations.items, backupSessions: backupSessions.items, repositories: repositories.items };
 }
 
-/** Left-aligned columns separated by three spaces, as kubectl prints them. */
+/** Left-aligned columns separated by three spaces, as kubectl prints them; every row has one cell per header. */
 export function renderTable(header: readonly string[], rows: readonly string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('   ').trimEnd();
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => String(row[column]).length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(Number(widths[column]))).join('   ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -83,8 +83,8 @@ function connectionMessage(error: unknown): string {
       ? `the KubeStash kinds are not served by this cluster (${error.message}); install the CRDs (autostash crds, or autostash manifests)`
       : `the API server refused: ${error.code} ${error.reason}: ${error.message}`;
   }
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return `cannot reach the cluster: ${(error as Error).message}${cause?.message !== undefined ? ` (${cause.message})` : ''}`;
+  // The client's network errors name the URL and the reason (refused, TLS, DNS).
+  return `cannot reach the cluster: ${(error as Error).message}`;
 }
 
 /**
