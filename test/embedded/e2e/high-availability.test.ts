@@ -23,7 +23,7 @@ const LEASE = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: 
 const SLOT_WAIT_MS = 100_000;
 
 interface LeaseObject extends KubeObject {
-  spec?: { holderIdentity?: string; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
 }
 
 interface LogLine {
@@ -218,6 +218,7 @@ t.test('two instances: one schedules; after SIGKILL of the leader the other take
 
   // Kill the leader without a chance to release the Lease.
   const before = (await client.find<LeaseObject>(LEASE))?.spec ?? {};
+  t.equal(before.leaseDurationSeconds, LEASE_DURATION_SECONDS, '--lease-duration reached the Lease');
   leader.child.kill('SIGKILL');
   await leader.exited;
   const lastRenew = Date.parse((await client.find<LeaseObject>(LEASE))?.spec?.renewTime ?? '');
