@@ -20,7 +20,7 @@ import { parseKubedumpRestoreOptions, planKubedumpRestore, type KubedumpRestoreO
 import { createRestoreTally, describeManifestRestore, type ObjectRestoreResult, type RestoreTally } from '../../domain/kubedump/restore-results.js';
 import { asObject, asString } from '../../domain/json-access.js';
 import { parseApiVersion, type KubeObject } from '../../domain/kube-object.js';
-import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../../kube/client.js';
+import { isAlreadyExists, isNotFound, type KubeClient } from '../../kube/client.js';
 import { describeFailure, ExecError, RESTORE_SESSION_TYPE, scratchRoot, updateStatusRetrying } from '../context.js';
 import { restoreComponent, type ComponentRestoreContext, type ComponentRestoreOutcome, type RestoreOptions, type RestoreResult } from '../restore.js';
 
@@ -39,7 +39,6 @@ export interface KubedumpRestoreResult extends RestoreResult {
 }
 
 const NAMESPACE_TYPE = { apiVersion: 'v1', kind: 'Namespace' };
-const CONFLICT_ATTEMPTS = 3;
 
 /** One selected object of the dump, read and ready to prepare. */
 interface Candidate {
@@ -95,7 +94,7 @@ async function restoreManifests(options: KubedumpRestoreRunOptions, context: Com
       message: `restored manifests from ${context.snapshotName}: ${line}`,
       summary,
       ...(firstFailure !== undefined
-        ? { error: `${summary.failed} of ${summary.total} objects failed to restore (${line}); first: ${firstFailure.kind} ${objectId(firstFailure.namespace, firstFailure.name)}: ${firstFailure.reason ?? 'failed'}` }
+        ? { error: `${summary.failed} of ${summary.total} objects failed to restore (${line}); first: ${firstFailure.kind} ${objectId(firstFailure.namespace, firstFailure.name)}: ${firstFailure.reason}` }
         : {}),
     };
   } finally {
@@ -187,16 +186,16 @@ async function applyCandidates(options: KubedumpRestoreRunOptions, restore: Kube
   const apply = async (candidate: Candidate, final: boolean): Promise<Candidate[]> => {
     const { planned, object } = candidate;
     const references = (object.metadata?.ownerReferences ?? []) as OwnerReference[];
-    const states = await ownerStates(references, planned.namespace);
-    const linking = linkOwnerReferences(references, (reference) => states.get(reference) ?? 'missing', final);
-    if (!linking.ready) {
-      const owner = ownerKeysOf(linking.waitingFor[0] as OwnerReference, planned.namespace).find((key) => pending.has(key)) as string;
-      waiting.set(owner, [...(waiting.get(owner) ?? []), candidate]);
-      return [];
-    }
     const desired = prepareForCreate(object, planned, prepareOptions);
-    if (linking.ownerReferences.length > 0) (desired.metadata ??= {}).ownerReferences = linking.ownerReferences;
     try {
+      const states = await ownerStates(references, planned.namespace);
+      const linking = linkOwnerReferences(references, (reference) => states.get(reference) as OwnerState, final);
+      if (!linking.ready) {
+        const owner = ownerKeysOf(linking.waitingFor[0] as OwnerReference, planned.namespace).find((key) => pending.has(key)) as string;
+        waiting.set(owner, [...(waiting.get(owner) ?? []), candidate]);
+        return [];
+      }
+      if (linking.ownerReferences.length > 0) (desired.metadata ??= {}).ownerReferences = linking.ownerReferences;
       if (planned.namespace !== undefined) await ensureNamespace(client, planned.namespace, ensuredNamespaces, tally);
       await served(desired);
       const outcome = await createOrUpdate(client, desired, restore.overrideResources);
@@ -225,29 +224,22 @@ async function applyCandidates(options: KubedumpRestoreRunOptions, restore: Kube
   }
 }
 
-/** The owner as it exists now (any served version of its kind), or missing. */
+/** The owner as it exists now, or missing (also when its kind is not served: client.find answers 404 as undefined). */
 async function liveOwner(client: KubeClient, reference: OwnerReference, namespace: string | undefined): Promise<OwnerState> {
-  try {
-    const found = await client.find({ apiVersion: reference.apiVersion ?? '', kind: reference.kind ?? '', namespace, name: reference.name ?? '' });
-    const uid = found?.metadata?.uid;
-    return uid ? { uid } : 'missing';
-  } catch {
-    return 'missing'; // a kind no longer served has no owner to point at
-  }
+  const found = await client.find({ apiVersion: reference.apiVersion as string, kind: reference.kind as string, namespace, name: reference.name as string });
+  return found === undefined ? 'missing' : { uid: found.metadata?.uid as string };
 }
 
 /** Creates the namespace (bare) when it does not exist, once per run; a Namespace object of the dump comes earlier in the plan. */
 async function ensureNamespace(client: KubeClient, namespace: string, ensured: Set<string>, tally: RestoreTally): Promise<void> {
   if (ensured.has(namespace)) return;
-  const existing = await client.find({ ...NAMESPACE_TYPE, name: namespace });
-  if (existing?.metadata?.deletionTimestamp) throw new ExecError(`namespace ${namespace} is being deleted; restore once it is gone`);
-  if (existing === undefined) {
-    try {
-      await client.create({ ...NAMESPACE_TYPE, metadata: { name: namespace } });
-      tally.add({ apiGroup: '', kind: 'Namespace', name: namespace, result: 'Created' });
-    } catch (error) {
-      if (!isAlreadyExists(error)) throw error;
-    }
+  try {
+    await client.create({ ...NAMESPACE_TYPE, metadata: { name: namespace } });
+    tally.add({ apiGroup: '', kind: 'Namespace', name: namespace, result: 'Created' });
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+    const existing = await client.get({ ...NAMESPACE_TYPE, name: namespace });
+    if (existing.metadata?.deletionTimestamp) throw new ExecError(`namespace ${namespace} is being deleted; restore once it is gone`);
   }
   ensured.add(namespace);
 }
@@ -278,24 +270,19 @@ function createServedCheck(client: KubeClient, waitMs: number, pollMs: number): 
   };
 }
 
-/** Creates the object; when it exists, skips it or (override) updates it with the live resourceVersion. */
+/**
+ * Creates the object; when it exists, skips it or (override) updates it with the live resourceVersion. A change
+ * between reading and updating is a conflict, reported as the object's failure (a re-run restores it).
+ */
 async function createOrUpdate(client: KubeClient, desired: KubeObject, override: boolean): Promise<{ result: 'Created' | 'Updated' | 'Skipped'; uid?: string; reason?: string }> {
   try {
     const created = await client.create(desired);
-    return { result: 'Created', ...uidOf(created) };
+    return { result: 'Created', uid: created.metadata?.uid as string };
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
   }
   if (!override) return { result: 'Skipped', reason: 'exists' };
-  for (let attempt = 1; ; attempt++) {
-    const live = await client.get({ apiVersion: desired.apiVersion as string, kind: desired.kind as string, namespace: desired.metadata?.namespace, name: desired.metadata?.name as string });
-    try {
-      const updated = await client.update(prepareForUpdate(desired, live));
-      return { result: 'Updated', reason: 'exists; overridden (OverrideResources)', ...uidOf(updated) };
-    } catch (error) {
-      if (!isConflict(error) || attempt >= CONFLICT_ATTEMPTS) throw error;
-    }
-  }
+  const live = await client.get({ apiVersion: desired.apiVersion as string, kind: desired.kind as string, namespace: desired.metadata?.namespace, name: desired.metadata?.name as string });
+  const updated = await client.update(prepareForUpdate(desired, live));
+  return { result: 'Updated', reason: 'exists; overridden (OverrideResources)', uid: updated.metadata?.uid as string };
 }
-
-const uidOf = (object: KubeObject): { uid?: string } => (object.metadata?.uid ? { uid: object.metadata.uid } : {});
