@@ -66,7 +66,8 @@ t.test('manifest backups into restic', { skip: resticAvailable ? false : 'restic
   };
 
   await configuration('whole-cluster');
-  await configuration('one-namespace', { apiGroup: '', kind: 'Namespace', name: SHOP });
+  await configuration('one-namespace', { kind: 'Namespace', name: SHOP });
+  await configuration('missing-app', { apiGroup: 'apps', kind: 'Deployment', name: 'web' });
   await configuration('web-app', { apiGroup: 'apps', kind: 'Deployment', name: 'web', namespace: SHOP });
 
   t.test('a target-less configuration backs up the filtered cluster as component manifest', async (t) => {
@@ -118,6 +119,7 @@ t.test('manifest backups into restic', { skip: resticAvailable ? false : 'restic
       ['bs-bad-param', { kind: 'BackupConfiguration', name: 'whole-cluster' }, { IncludeClusterResources: 'maybe' }, /invalid kubedump parameters: IncludeClusterResources: "maybe" is not true or false/],
       ['bs-no-config', { kind: 'BackupConfiguration', name: 'gone' }, {}, /BackupConfiguration backups\/gone not found/],
       ['bs-batch', { kind: 'BackupBatch', name: 'b' }, {}, /needs a BackupSession invoked by a BackupConfiguration, not BackupBatch/],
+      ['bs-missing-app', { kind: 'BackupConfiguration', name: 'missing-app' }, {}, /the target Deployment backups\/web does not exist/],
     ];
     for (const [bs, invoker, filterParams, reason] of cases) {
       const snapshot = await session(bs, invoker);
@@ -137,5 +139,13 @@ t.test('manifest backups into restic', { skip: resticAvailable ? false : 'restic
     t.match(summary?.hostPath, /autostash-kubedump-/);
     t.notOk(existsSync(summary?.hostPath ?? ''), 'removed afterwards');
     t.same(await restoreWithRestic(summary?.id ?? ''), ['services/namespaces/shop/db.yaml', 'services/namespaces/shop/web.yaml']);
+  });
+
+  t.test('in a real pod (no volume map) the dump also goes to a temporary directory', async (t) => {
+    const snapshot = await session('bs-pod', { kind: 'BackupConfiguration', name: 'whole-cluster' });
+    const { volumeMap: _none, ...withoutMap } = base();
+    const result = await runKubedumpBackup({ ...withoutMap, scratchDir: '/no-such-scratch', backupSession: 'bs-pod', component: 'manifest', filterParams: { IncludeNamespaces: SHOP } });
+    t.notOk(result.ok, 'the local backend is not mounted here');
+    t.match(await manifestComponent(snapshot), { phase: 'Failed', error: /local backend root \/backend does not exist/ });
   });
 });
