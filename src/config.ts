@@ -221,11 +221,14 @@ function leaseTiming(flag: string | undefined, flagName: string, env: NodeJS.Pro
   return { text, seconds: parseLeaseTiming(text, source), source: given === undefined ? flagName : source, explicit: given !== undefined };
 }
 
-/** `shorter` must be below `longer`; the error names the one the user set (the shorter one when both were). */
+/**
+ * `shorter` must be below `longer`; the error names the one the user set (the shorter one when both
+ * were). The defaults are in order, so at least one of a failing pair was set.
+ */
 function requireShorter(shorter: LeaseTiming, longer: LeaseTiming, shorterName: string, longerName: string, why: string): void {
   if (shorter.seconds < longer.seconds) return;
   const describe = (timing: LeaseTiming): string => (timing.explicit ? `${timing.text} from ${timing.source}` : `${timing.text}, the default of ${timing.source}`);
-  if (shorter.explicit || !longer.explicit) {
+  if (shorter.explicit) {
     throw new ConfigError(shorter.source, `${shorter.text} must be shorter than the ${longerName} (${describe(longer)}): ${why}`);
   }
   throw new ConfigError(longer.source, `${longer.text} must be longer than the ${shorterName} (${describe(shorter)}): ${why}`);
