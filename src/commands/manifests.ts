@@ -32,7 +32,7 @@ async function readValuesFile(path: string): Promise<{ value: unknown } | { erro
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    return { error: `${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+    return { error: `${path}: cannot be read (${String((error as NodeJS.ErrnoException).code)})` };
   }
   const documents = parseAllDocuments(text);
   if (documents.length > 1) return { error: `${path}: holds several YAML documents; give one mapping of values` };

@@ -37,16 +37,20 @@ export function staticWebhookEntries(): Record<string, Record<string, unknown>> 
   return entries;
 }
 
-/** A YAML comment per value, from the schema's descriptions. */
+/**
+ * The defaults as YAML with each value's schema description above it. Every property of the schema
+ * has a description and the defaults set every property (the chart test checks both), so the walk
+ * follows the schema's nested objects exactly.
+ */
 function commentedValues(): string {
   const lines: string[] = [];
   const walk = (schema: Record<string, unknown>, value: unknown, indent: string): void => {
-    const properties = (schema['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+    const properties = schema['properties'] as Record<string, Record<string, unknown>>;
     for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-      const childSchema = properties[key] ?? {};
-      if (typeof childSchema['description'] === 'string') lines.push(`${indent}# ${childSchema['description']}`);
-      const isNested = typeof child === 'object' && child !== null && !Array.isArray(child) && childSchema['properties'] !== undefined;
-      if (isNested) {
+      const childSchema = properties[key]!;
+      lines.push(`${indent}# ${String(childSchema['description'])}`);
+      // Objects with declared properties nest; free maps (resources, nodeSelector) print as flow YAML.
+      if (childSchema['properties'] !== undefined) {
         lines.push(`${indent}${key}:`);
         walk(childSchema, child, `${indent}  `);
       } else {

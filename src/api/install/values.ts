@@ -155,12 +155,10 @@ function toFieldError(error: ErrorObject): FieldError {
   switch (error.keyword) {
     case 'additionalProperties':
       return fieldError(ErrorCodes.UnknownField, pathOf(error.instancePath, String(params['additionalProperty'])), 'is not a known value (check the spelling against values.yaml)');
-    case 'required':
-      return fieldError(ErrorCodes.Required, pathOf(error.instancePath, String(params['missingProperty'])), 'is required');
     case 'type':
       return fieldError(ErrorCodes.TypeInvalid, pathOf(error.instancePath), `must be ${String(params['type'])}`);
     default:
-      return fieldError(ErrorCodes.Invalid, pathOf(error.instancePath), error.message ?? 'is invalid');
+      return fieldError(ErrorCodes.Invalid, pathOf(error.instancePath), String(error.message));
   }
 }
 
@@ -169,6 +167,8 @@ let compiled: ReturnType<Ajv['compile']> | undefined;
 /**
  * The defaults with `overrides` merged in (each entry a parsed values file or `--set`, later ones
  * win), validated against the values schema. Errors name the value path, e.g. `webhook.mutateTimeoutSeconds`.
+ * No value can go missing (the defaults set them all and a merge never removes a key), so the
+ * schema's `required` never fires.
  */
 export function resolveValues(overrides: readonly unknown[]): { values: InstallValues } | { errors: FieldError[] } {
   let merged: unknown = DEFAULT_VALUES;
@@ -182,7 +182,8 @@ export function resolveValues(overrides: readonly unknown[]): { values: InstallV
   if (compiled(merged)) return { values: merged as InstallValues };
   const seen = new Set<string>();
   const errors: FieldError[] = [];
-  for (const error of compiled.errors ?? []) {
+  // ajv sets errors whenever validation fails.
+  for (const error of compiled.errors!) {
     if (error.keyword === 'const') continue;
     const converted = error.keyword === 'anyOf' ? fieldError(ErrorCodes.NotSupported, pathOf(error.instancePath), `must be one of ${enumOptions(error.instancePath)}`) : toFieldError(error);
     const key = `${converted.path}\0${converted.message}`;
@@ -194,10 +195,10 @@ export function resolveValues(overrides: readonly unknown[]): { values: InstallV
 
 /** The allowed literals of the union at `instancePath` (for a readable "must be one of" message). */
 function enumOptions(instancePath: string): string {
-  let node: Record<string, unknown> | undefined = InstallValuesSchema as unknown as Record<string, unknown>;
-  for (const segment of instancePath.split('/').slice(1)) node = (node?.['properties'] as Record<string, Record<string, unknown>> | undefined)?.[segment];
-  const members = (node?.['anyOf'] as Array<{ const: string }> | undefined) ?? [];
-  return members.map((member) => `"${member.const}"`).join(', ');
+  // Only the literal unions report anyOf, and their paths exist in the schema (ajv found them there).
+  let node = InstallValuesSchema as unknown as Record<string, unknown>;
+  for (const segment of instancePath.split('/').slice(1)) node = (node['properties'] as Record<string, Record<string, unknown>>)[segment]!;
+  return (node['anyOf'] as Array<{ const: string }>).map((member) => `"${member.const}"`).join(', ');
 }
 
 /**

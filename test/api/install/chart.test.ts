@@ -96,3 +96,15 @@ t.test('the Deployment args in the template are the generator serve flags', asyn
     .map((arg) => arg.replace(/\{\{ \.Values\.([\w.]+) \}\}/g, (_m, path: string) => valueAt(path)));
   t.same(args, serveArgs(DEFAULT_VALUES));
 });
+
+t.test('every value is described and defaulted (values.yaml comments come from the descriptions)', async (t) => {
+  const walk = (schema: Record<string, unknown>, value: Record<string, unknown>, path: string): void => {
+    for (const [key, child] of Object.entries(schema['properties'] as Record<string, Record<string, unknown>>)) {
+      t.type(child['description'], 'string', `${path}${key} has a description`);
+      t.ok(key in value, `${path}${key} has a default`);
+      if (child['properties'] !== undefined) walk(child, value[key] as Record<string, unknown>, `${path}${key}.`);
+    }
+  };
+  walk(valuesJsonSchema(), DEFAULT_VALUES as unknown as Record<string, unknown>, '');
+  t.notMatch(readChart('values.yaml'), /# undefined/);
+});

@@ -4,7 +4,7 @@ import t from 'tap';
 import { eventually } from '../../helpers/control-plane.js';
 import { createSnapshot, restoreSession, snapshot, startHarness } from './harness.js';
 
-const accountsOf = (jobs: Array<{ spec?: unknown }>): unknown[] => jobs.map((job) => (job.spec as { template: { spec: { serviceAccountName?: string } } }).template.spec.serviceAccountName);
+const accountsOf = (jobs: readonly object[]): unknown[] => jobs.map((job) => ((job as { spec?: unknown }).spec as { template: { spec: { serviceAccountName?: string } } }).template.spec.serviceAccountName);
 
 t.test('volume and manifest restores pick their role accounts', async (t) => {
   const h = await startHarness(t);
