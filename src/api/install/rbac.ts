@@ -51,7 +51,8 @@ export const CONTROLLER_CLUSTER_RULES: readonly PolicyRule[] = [
   {
     apiGroups: ['admissionregistration.k8s.io'],
     resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
-    verbs: ['get', 'update', 'patch'],
+    // list/watch by name work because the certificate controller's informers select metadata.name.
+    verbs: ['get', 'list', 'watch', 'update', 'patch'],
     resourceNames: [WEBHOOK_CONFIGURATION_NAME],
   },
 ];

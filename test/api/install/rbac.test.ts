@@ -55,6 +55,7 @@ t.test('the controller can do what its controllers and the certificate code do',
     'apps/deployments:watch', 'apps/statefulsets:watch', 'apps/daemonsets:watch',
     'admissionregistration.k8s.io/mutatingwebhookconfigurations:get@autostash', 'admissionregistration.k8s.io/mutatingwebhookconfigurations:patch@autostash',
     'admissionregistration.k8s.io/validatingwebhookconfigurations:get@autostash', 'admissionregistration.k8s.io/validatingwebhookconfigurations:patch@autostash',
+    'admissionregistration.k8s.io/validatingwebhookconfigurations:watch@autostash', 'admissionregistration.k8s.io/mutatingwebhookconfigurations:list@autostash',
   ];
   for (const grant of expected) t.ok(cluster.has(grant), grant);
   t.notOk(cluster.has('/secrets:list'), 'Secrets are read one by one, never listed cluster-wide');
