@@ -15,6 +15,8 @@ export interface ManifestsOptions {
   set?: readonly string[];
   /** The release namespace; default autostash. */
   namespace?: string;
+  /** The instance label (a Helm release name); default autostash. */
+  release?: string;
   /** Emit the Namespace object (default true; `--no-create-namespace` when it exists). */
   createNamespace?: boolean;
 }
@@ -49,6 +51,8 @@ export async function runManifests(options: ManifestsOptions, streams: Manifests
   const problems: string[] = [];
   const namespace = options.namespace ?? 'autostash';
   if (namespace.length > 63 || !DNS_LABEL.test(namespace)) problems.push(`--namespace: "${namespace}" is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)`);
+  const release = options.release ?? 'autostash';
+  if (release.length > 53 || !DNS_LABEL.test(release)) problems.push(`--release: "${release}" is not a valid release name (lowercase letters, digits and '-', at most 53 characters, as Helm requires)`);
   const overrides: unknown[] = [];
   for (const path of options.values ?? []) {
     const read = await readValuesFile(path);
@@ -65,7 +69,7 @@ export async function runManifests(options: ManifestsOptions, streams: Manifests
     if ('errors' in resolved) {
       problems.push(...resolved.errors.map(formatFieldError));
     } else {
-      const objects = installObjects({ namespace, values: resolved.values, createNamespace: options.createNamespace ?? true });
+      const objects = installObjects({ namespace, release, values: resolved.values, createNamespace: options.createNamespace ?? true });
       streams.stdout.write(renderInstallYaml(objects));
       return 0;
     }

@@ -136,8 +136,9 @@ export function buildCli(): Command {
     .option('-f, --values <file>', 'values file (as the chart\'s values.yaml); repeatable, later ones win', collect, [])
     .option('--set <key=value>', 'set one value, e.g. replicas=3 or certificates.source=cert-manager; repeatable', collect, [])
     .option('-n, --namespace <ns>', 'namespace to install into (default autostash)')
+    .option('--release <name>', 'instance name in the app.kubernetes.io/instance label, as a Helm release name (default autostash)')
     .option('--no-create-namespace', 'do not print the Namespace object (it exists already)')
-    .action(async (flags: { values: string[]; set: string[]; namespace?: string; createNamespace: boolean }) => {
+    .action(async (flags: { values: string[]; set: string[]; namespace?: string; release?: string; createNamespace: boolean }) => {
       const { runManifests } = await import('./manifests.js');
       process.exitCode = await runManifests(flags, { stdout: process.stdout, stderr: process.stderr });
     });

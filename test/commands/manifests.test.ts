@@ -33,11 +33,11 @@ t.test('values files then --set, later ones winning; --namespace; --no-create-na
   const second = join(dir, 'second.yaml');
   await writeFile(first, 'replicas: 3\ncertificates:\n  source: cert-manager\n');
   await writeFile(second, 'replicas: 4\n');
-  const result = await run({ values: [first, second], set: ['replicas=5', 'metrics.dashboard=false'], namespace: 'backup-system', createNamespace: false });
+  const result = await run({ values: [first, second], set: ['replicas=5', 'metrics.dashboard=false'], namespace: 'backup-system', release: 'backups', createNamespace: false });
   t.equal(result.code, 0, result.stderr);
   const objects = result.objects();
   t.notOk(objects.some((o) => o.kind === 'Namespace'));
-  t.match(objects.find((o) => o.kind === 'Deployment'), { metadata: { namespace: 'backup-system' }, spec: { replicas: 5 } });
+  t.match(objects.find((o) => o.kind === 'Deployment'), { metadata: { namespace: 'backup-system', labels: { 'app.kubernetes.io/instance': 'backups' } }, spec: { replicas: 5, selector: { matchLabels: { 'app.kubernetes.io/instance': 'backups' } } } });
   t.ok(objects.some((o) => o.kind === 'Certificate'), 'the first file still applies where later ones are silent');
   t.notOk(objects.some((o) => o.kind === 'ConfigMap'));
 });
@@ -63,6 +63,7 @@ t.test('every problem is reported on stderr with the value path, nothing on stdo
     ['invalid YAML', { values: [broken] }, [/broken\.yaml: is not valid YAML/]],
     ['several documents', { values: [several] }, [/several\.yaml: holds several YAML documents/]],
     ['a bad namespace', { namespace: 'Backup_System' }, [/--namespace: "Backup_System" is not a valid namespace name/]],
+    ['a bad release name', { release: 'x'.repeat(54) }, [/--release: "x+" is not a valid release name/]],
   ];
   for (const [name, options, messages] of rows) {
     const result = await run(options);
