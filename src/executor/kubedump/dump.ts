@@ -148,7 +148,7 @@ export async function dumpResources(options: DumpOptions): Promise<DumpSummary> 
   };
 
   await mkdir(outputDir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  const madeDirectories = new Set<string>();
+  const madeDirectories = new Map<string, Promise<unknown>>();
   const summary: DumpSummary = { objects: 0, resourceTypes: 0, bytes: 0, unavailable: discovered.unavailable };
   const labelSelector = andLabelSelectorQuery(filter);
   for (const type of selected) {
@@ -161,10 +161,13 @@ export async function dumpResources(options: DumpOptions): Promise<DumpSummary> 
             .map(async (item) => {
               const path = join(outputDir, dumpFilePath(type, item.metadata?.namespace, item.metadata?.name ?? ''));
               const directory = dirname(path);
-              if (!madeDirectories.has(directory)) {
-                await mkdir(directory, { recursive: true, mode: PRIVATE_DIR_MODE });
-                madeDirectories.add(directory);
+              // One mkdir per directory, shared by the objects of a page that wait for it at the same time.
+              let made = madeDirectories.get(directory);
+              if (made === undefined) {
+                made = mkdir(directory, { recursive: true, mode: PRIVATE_DIR_MODE });
+                madeDirectories.set(directory, made);
               }
+              await made;
               const text = stringify(sanitizeForDump(type, item), { lineWidth: 0 });
               await writeFile(path, text, { mode: PRIVATE_FILE_MODE });
               summary.bytes += Buffer.byteLength(text);
