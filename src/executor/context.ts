@@ -159,14 +159,20 @@ export function describeFailure(error: unknown): string {
       RepositoryNotFound: 'no restic repository exists at the backend location',
       RepositoryLocked: 'the restic repository is locked by another process',
       NoSpace: 'the backend has no space left',
+      BackendUnwritable: 'the backend cannot be written (read-only, gone or not permitted); restic was stopped instead of retrying for 15 minutes',
       Unreachable: 'the backend is unreachable (check endpoint, network and TLS)',
       Failed: 'restic failed',
     };
-    const detail = error.code === 'Failed' ? `: ${lastMeaningfulLine(error.stderrTail)}` : '';
+    const detail = error.code === 'Failed' ? `: ${lastMeaningfulLine(error.stderrTail)}` : error.code === 'BackendUnwritable' ? `: ${refusedWrite(error.stderrTail)}` : '';
     return `${reasons[error.code]}${detail}`;
   }
   if (error instanceof Error) return error.message.replace(/\n[\s\S]*$/, '');
   return String(error);
+}
+
+/** Why the backend refused restic's write, from its retry line (e.g. `read-only file system`). */
+function refusedWrite(stderr: string): string {
+  return /read-only file system|no such file or directory|permission denied/i.exec(stderr)?.[0] ?? 'the write was refused';
 }
 
 function lastMeaningfulLine(text: string): string {

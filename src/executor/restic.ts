@@ -15,7 +15,7 @@ export interface ResticOptions {
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
 }
 
-export type ResticErrorCode = 'WrongPassword' | 'RepositoryNotFound' | 'RepositoryLocked' | 'NoSpace' | 'Unreachable' | 'Failed';
+export type ResticErrorCode = 'WrongPassword' | 'RepositoryNotFound' | 'RepositoryLocked' | 'NoSpace' | 'BackendUnwritable' | 'Unreachable' | 'Failed';
 
 /** A restic run that failed; `stderrTail` is the last ~4 KiB of restic's stderr with secrets redacted. */
 export class ResticError extends Error {
@@ -124,10 +124,17 @@ export function createProgressThrottle(intervalMs: number, now: () => number): (
   };
 }
 
+/**
+ * restic retries a failed write for up to 15 minutes. Writes into a local backend that became read-only,
+ * vanished or lost its permissions never heal by waiting, so such a retry line ends the run at once.
+ */
+const UNWRITABLE_BACKEND = /Save\(<[^>]*>\) returned error, retrying after[^\n]*(read-only file system|no such file or directory|permission denied)/i;
+
 const FAILURE_PATTERNS: ReadonlyArray<readonly [ResticErrorCode, RegExp]> = [
   ['WrongPassword', /wrong password or no key found/i],
   ['RepositoryLocked', /repository is already locked/i],
   ['NoSpace', /ENOSPC|no space left on device/i],
+  ['BackendUnwritable', UNWRITABLE_BACKEND],
   [
     'Unreachable',
     /connection refused|no such host|network is unreachable|i\/o timeout|connection reset|context deadline exceeded|TLS handshake|certificate signed by unknown authority|unable to start the sftp session|host is down|no route to host/i,
@@ -148,6 +155,7 @@ const FAILURE_HINTS: Record<ResticErrorCode, string> = {
   RepositoryNotFound: 'no restic repository exists at the configured location: initialise it or fix the backend path',
   RepositoryLocked: 'the repository is locked by another restic process: wait for it or remove stale locks',
   NoSpace: 'the backend has no space left: free space or grow the volume',
+  BackendUnwritable: 'the backend cannot be written (read-only, gone or not permitted): check the backend volume',
   Unreachable: 'the backend is unreachable: check the endpoint, network and TLS settings',
   Failed: 'restic failed: see stderrTail',
 };
@@ -208,6 +216,8 @@ export function createRestic(options: ResticOptions): Restic {
       let stderrBuffer = '';
       let stderrTruncated = false;
       let aborted = false;
+      /** Stopped because its writes cannot succeed (see UNWRITABLE_BACKEND); classified from its stderr. */
+      let gaveUp = false;
       let settled = false;
       let killTimer: NodeJS.Timeout | undefined;
 
@@ -244,6 +254,13 @@ export function createRestic(options: ResticOptions): Restic {
         const joined = stderrBuffer + chunk;
         if (joined.length > keep) stderrTruncated = true;
         stderrBuffer = joined.slice(-keep);
+        if (!gaveUp && UNWRITABLE_BACKEND.test(stderrBuffer)) {
+          gaveUp = true;
+          log.warn({ command, pid: child.pid }, 'restic keeps retrying writes the backend refuses, stopping it');
+          child.kill('SIGTERM');
+          killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+          killTimer.unref();
+        }
       });
 
       const finish = (error: Error | undefined, exitCode: number): void => {
