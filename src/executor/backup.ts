@@ -221,6 +221,13 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
           });
           logger.info({ snapshot: snapshotName, path, resticId: result.snapshotId }, 'path backed up');
         }
+        // A local backend that vanished (or was swapped) mid-run: restic recreates the directories it writes
+        // into and reports success for a snapshot whose tree has no repository around it.
+        try {
+          await requireInitialisedLocalRoot(resolved.storage, options.volumeMap);
+        } catch (error) {
+          throw new ExecError(`the backend changed during the backup, so the snapshot is not reported as saved: ${(error as Error).message}`);
+        }
       });
       await write({
         ...base,
