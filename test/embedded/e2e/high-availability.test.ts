@@ -1,8 +1,9 @@
 /**
  * Two `autostash serve` processes against one embedded control plane, as two replicas against a
- * cluster: only the Lease holder schedules; after the holder is killed with SIGKILL (no release of
- * the Lease) the other takes the Lease over once it expired, schedules the next slot, and no slot
- * gets two BackupSessions. The webhook keeps answering on the survivor.
+ * cluster: only the Lease holder schedules (the initial backup, then a minute slot); after the holder
+ * is killed with SIGKILL right after that slot (no release of the Lease, its status write possibly
+ * lost) the other takes the Lease over once it expired, schedules the next slot, repeats neither the
+ * initial backup nor a slot. The webhook keeps answering on the survivor.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
-import { SCHEDULED_AT_ANNOTATION } from '../../../src/domain/execution/labels.js';
+import { SCHEDULED_AT_ANNOTATION, TRIGGERED_BY_ANNOTATION } from '../../../src/domain/execution/labels.js';
 import { createKubeClient } from '../../../src/kube/client.js';
 import { builtCliMissing, builtCliPath, startTestControlPlane } from '../../helpers/control-plane.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -57,11 +58,12 @@ function startInstance(label: string, dir: string, kubeconfig: string): Instance
       '127.0.0.1',
       '--port',
       '0',
+      '--cert-source',
+      'files',
       '--cert-dir',
       certDir,
       '--namespace',
       'autostash',
-      '--no-initial-backup',
       '--lease-duration',
       `${LEASE_DURATION_SECONDS}s`,
       '--renew-deadline',
@@ -198,15 +200,28 @@ t.test('two instances: one schedules; after SIGKILL of the leader the other take
     await eventually(`instance ${instance.label} serving the webhook`, () => logged(instance, 'webhook serving').length > 0, 30_000);
   }
 
+  const listSessions = async (): Promise<KubeObject[]> =>
+    (await client.list<KubeObject>({ apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession' }, { namespace: NAMESPACE })).items;
+  /** BackupSession names by the slot they stand for (the scheduler's; the initial backup has no slot). */
   const slotsOf = async (): Promise<Map<string, string[]>> => {
-    const sessions = await client.list<KubeObject>({ apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession' }, { namespace: NAMESPACE });
     const bySlot = new Map<string, string[]>();
-    for (const session of sessions.items) {
-      const slot = session.metadata?.annotations?.[SCHEDULED_AT_ANNOTATION] ?? 'unscheduled';
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), session.metadata?.name as string]);
+    for (const session of await listSessions()) {
+      const slot = session.metadata?.annotations?.[SCHEDULED_AT_ANNOTATION];
+      if (slot !== undefined) bySlot.set(slot, [...(bySlot.get(slot) ?? []), session.metadata?.name as string]);
     }
     return bySlot;
   };
+  const initialSessions = async (): Promise<string[]> =>
+    (await listSessions()).filter((session) => session.metadata?.annotations?.[TRIGGERED_BY_ANNOTATION] === 'initial').map((session) => session.metadata?.name as string);
+
+  // The initial backup, by the leader alone (its name comes from the configuration: the survivor must not make another).
+  const initial = await eventually('the initial BackupSession', async () => {
+    const names = await initialSessions();
+    return names.length > 0 ? names : undefined;
+  }, 60_000);
+  t.equal(initial.length, 1, 'one initial BackupSession');
+  await eventually('the leader to log the initial BackupSession', () => logged(leader, 'initial backup session created').length > 0, 30_000);
+  t.same(logged(leader, 'initial backup session created').map((line) => line.backupSession), initial, 'created by the leader');
 
   // The first slot, scheduled by the leader alone.
   const firstSlot = await eventually('the first scheduled BackupSession', async () => [...(await slotsOf()).keys()][0], SLOT_WAIT_MS);
@@ -214,7 +229,7 @@ t.test('two instances: one schedules; after SIGKILL of the leader the other take
   t.equal(firstSessions.length, 1, `one BackupSession for slot ${firstSlot}`);
   await eventually('the leader to log the BackupSession it created', () => logged(leader, 'scheduled backup session created').length > 0, 30_000);
   t.same(logged(leader, 'scheduled backup session created').map((line) => line.backupSession), firstSessions, 'created by the leader');
-  t.same(logged(standby, 'scheduled backup session created'), [], 'the standby created nothing');
+  t.same([...logged(standby, 'scheduled backup session created'), ...logged(standby, 'initial backup session created')], [], 'the standby created nothing');
 
   // Kill the leader without a chance to release the Lease.
   const before = (await client.find<LeaseObject>(LEASE))?.spec ?? {};
@@ -258,6 +273,8 @@ t.test('two instances: one schedules; after SIGKILL of the leader the other take
   t.equal(Date.parse(secondSlot) - Date.parse(firstSlot), 60_000, 'the next minute, none missed');
   t.same([...slots.keys()].sort(), [firstSlot, secondSlot], 'no other slot ran');
   for (const [slot, names] of slots) t.equal(names.length, 1, `one BackupSession for slot ${slot}`);
+  t.same(await initialSessions(), initial, 'the survivor did not repeat the initial backup');
+  t.same(logged(standby, 'initial backup session created'), [], 'nor tried to');
   await eventually('the new leader to log the BackupSession it created', () => logged(standby, 'scheduled backup session created').length > 0, 30_000);
   t.same(logged(standby, 'scheduled backup session created').map((line) => line.backupSession), slots.get(secondSlot), 'created by the new leader');
 });
