@@ -90,9 +90,17 @@ export interface ServerOverrides {
   certificateRecheckMs?: number;
 }
 
-/** The configured certificate source, or the default: self-managed in a cluster (in-cluster service account), files otherwise. */
+/**
+ * The certificate source when none is configured: self-managed when running in a cluster (the in-cluster
+ * service account is the kubeconfig source) and no certificate files are given; files otherwise.
+ */
+export function defaultCertificateSource(kubeconfigSource: LoadedKubeConfig['source'] | undefined, explicitFiles: boolean): CertificateSource {
+  return kubeconfigSource === 'in-cluster' && !explicitFiles ? 'self-managed' : 'files';
+}
+
+/** The configured certificate source, or {@link defaultCertificateSource}; a Secret source needs a real cluster. */
 function certificateSourceFor(config: Config, cluster: Cluster): CertificateSource {
-  const source = config.certificates.source ?? (cluster.loaded?.source === 'in-cluster' && config.webhook.certFile === undefined ? 'self-managed' : 'files');
+  const source = config.certificates.source ?? defaultCertificateSource(cluster.loaded?.source, config.webhook.certFile !== undefined);
   if (source === 'files') return source;
   if (cluster.controlPlane !== undefined) {
     throw new ConfigError('--cert-source', `${source} needs a cluster: the embedded control plane uses the certificates of --cert-dir (--cert-source files)`);
@@ -168,8 +176,8 @@ export async function startServer(
             dnsNames,
             ipAddresses: ['127.0.0.1'],
             policy: { caLifetimeMs: config.certificates.caLifetimeMs, leafLifetimeMs: config.certificates.certLifetimeMs, renewFraction: config.certificates.renewFraction },
-            ...(overrides.now ? { now: overrides.now } : {}),
-            ...(overrides.certificateRecheckMs !== undefined ? { maxRecheckMs: overrides.certificateRecheckMs } : {}),
+            now: overrides.now,
+            maxRecheckMs: overrides.certificateRecheckMs,
           }),
         ]
       : [];

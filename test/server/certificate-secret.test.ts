@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/commands/serve.js';
+import { defaultCertificateSource, startServer, type RunningServer } from '../../src/commands/serve.js';
 import { ensureNamespace } from '../../src/embedded/install-autostash.js';
 import { CertificateError, generateCertificates, type GeneratedCertificates } from '../../src/server/certificates.js';
 import { servingPairFromSecret, type TlsSecret } from '../../src/server/certificate-secret.js';
@@ -128,6 +128,18 @@ t.test('a user-provided Secret: waited for, bad content refused, good content sw
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.equal(await served(server, setB), fingerprint(setB.tlsCert), 'a deleted Secret leaves the certificate in use');
   t.equal((await readyz(server)).status, 200);
+});
+
+t.test('the default source: self-managed in a cluster, files anywhere else', async (t) => {
+  const rows: Array<[Parameters<typeof defaultCertificateSource>[0], boolean, string]> = [
+    ['in-cluster', false, 'self-managed'],
+    ['in-cluster', true, 'files'],
+    ['flag', false, 'files'],
+    ['KUBECONFIG', false, 'files'],
+    ['home', false, 'files'],
+    [undefined, false, 'files'],
+  ];
+  for (const [source, explicitFiles, expected] of rows) t.equal(defaultCertificateSource(source, explicitFiles), expected, `${source ?? 'no cluster'}${explicitFiles ? ' with --tls-cert' : ''}`);
 });
 
 t.test('a Secret source needs a cluster', async (t) => {

@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { DEFAULT_PROPAGATION_MS, planRotation, trustWith, type CertificateFacts, type LeafFacts, type RotationPolicy, type RotationStep, type SelfManagedState } from '../../domain/certificates/rotation.js';
-import { isAlreadyExists, isConflict, type KubeClient, type ObjectRef } from '../../kube/client.js';
+import type { KubeClient, ObjectRef } from '../../kube/client.js';
 import { CLOCK_SKEW_ALLOWANCE_MS, errorMessage, generateCa, issueServingCertificate, splitPemCertificates, type KeyPair } from '../../server/certificates.js';
 import { SECRET_KEYS, SECRET_RESOURCE, SECRET_TYPE, secretValue, type TlsSecret } from '../../server/certificate-secret.js';
 import type { KubeObject } from '../../domain/kube-object.js';
@@ -30,9 +30,9 @@ export interface SelfManagedCertificatesOptions {
   /** Lifetimes and renewal fraction; the propagation delay defaults to 2 min. */
   policy: Pick<RotationPolicy, 'caLifetimeMs' | 'leafLifetimeMs' | 'renewFraction'> & Partial<Pick<RotationPolicy, 'propagationMs'>>;
   /** Wall clock (a fake one in tests). Default the system clock. */
-  now?: () => Date;
+  now?: (() => Date) | undefined;
   /** Longest real wait between two checks, whatever the plan says. Default 1 h. */
-  maxRecheckMs?: number;
+  maxRecheckMs?: number | undefined;
   /** Wait after a failed round. Default 5 s. */
   retryMs?: number;
 }
@@ -78,10 +78,10 @@ function parseCertificate(pem: string): X509Certificate | undefined {
   }
 }
 
+/** Whether `keyPem` (absent: empty) is the private key of `certificate`. */
 function keyMatches(certificate: X509Certificate, keyPem: string | undefined): boolean {
-  if (keyPem === undefined) return false;
   try {
-    return certificate.checkPrivateKey(createPrivateKey(keyPem));
+    return certificate.checkPrivateKey(createPrivateKey(keyPem ?? ''));
   } catch {
     return false;
   }
@@ -104,26 +104,26 @@ export function selfManagedCertificatesController(options: SelfManagedCertificat
 
   async function observe(client: KubeClient, signal: AbortSignal): Promise<Observed> {
     const secret = await client.find<TlsSecret>(secretRef, { signal });
+    const value = (key: string): string | undefined => (secret === undefined ? undefined : secretValue(secret, key));
     const configurations: Configuration[] = [];
     for (const type of WEBHOOK_CONFIGURATION_TYPES) {
       const ref = { apiVersion: type.apiVersion, kind: type.kind, name: configurationName };
       const object = await client.find<Configuration['object']>(ref, { signal });
       if (object !== undefined) configurations.push({ ref, object });
     }
-    const caCertificates = splitPemCertificates(secret === undefined ? '' : (secretValue(secret, SECRET_KEYS.ca) ?? ''))
+    const caCertificates = splitPemCertificates(value(SECRET_KEYS.ca) ?? '')
       .map((pem) => ({ pem, certificate: parseCertificate(pem) }))
       .filter((entry): entry is { pem: string; certificate: X509Certificate } => entry.certificate !== undefined);
     const pems = new Map(caCertificates.map(({ pem, certificate }) => [certificate.fingerprint256, pem]));
-    const signerKey = secret === undefined ? undefined : secretValue(secret, SECRET_KEYS.caKey);
+    const signerKey = value(SECRET_KEYS.caKey);
     const first = caCertificates[0]?.certificate;
-    const leafPem = secret === undefined ? undefined : secretValue(secret, SECRET_KEYS.cert);
-    const leafCertificate = leafPem === undefined ? undefined : parseCertificate(leafPem);
+    const leafCertificate = parseCertificate(value(SECRET_KEYS.cert) ?? '');
     let leaf: LeafFacts | undefined;
     if (leafCertificate !== undefined) {
       const issuer = caCertificates.find(({ certificate }) => leafCertificate.checkIssued(certificate) && leafCertificate.verify(certificate.publicKey));
       leaf = {
         ...factsOf(leafCertificate),
-        keyMatches: keyMatches(leafCertificate, secret === undefined ? undefined : secretValue(secret, SECRET_KEYS.key)),
+        keyMatches: keyMatches(leafCertificate, value(SECRET_KEYS.key)),
         issuerId: issuer?.certificate.fingerprint256,
         names: namesOf(leafCertificate),
       };
@@ -199,8 +199,9 @@ export function selfManagedCertificatesController(options: SelfManagedCertificat
         return;
       }
       case 'new-leaf': {
-        const signerPem = observed.pems.get(observed.state.signer?.id ?? '') as string;
-        const leaf = await issueLeaf({ cert: signerPem, key: observed.signerKey as string }, at, step.notAfter);
+        // The plan issues a leaf only with a signer whose key matches: both are in the Secret.
+        const signer = observed.state.signer as CertificateFacts;
+        const leaf = await issueLeaf({ cert: observed.pems.get(signer.id) as string, key: observed.signerKey as string }, at, step.notAfter);
         await writeSecret(client, observed, { [SECRET_KEYS.cert]: leaf.cert, [SECRET_KEYS.key]: leaf.key }, signal);
         logger.info({ ...secretFields, reason: step.reason, notAfter: step.notAfter.toISOString() }, 'issued a new serving certificate');
         return;
@@ -247,8 +248,8 @@ export function selfManagedCertificatesController(options: SelfManagedCertificat
           waitMs = Math.min(Math.max(nextCheckAt.getTime() - now().getTime(), 1_000), maxRecheckMs);
         } catch (error) {
           if (signal.aborted) break;
-          const level = isConflict(error) || isAlreadyExists(error) ? 'info' : 'warn';
-          logger[level]({ ...secretFields, err: errorMessage(error), retryMs }, 'webhook certificate round failed; retrying');
+          // A conflict (someone else wrote the Secret) is retried like any other failure.
+          logger.warn({ ...secretFields, err: errorMessage(error), retryMs }, 'webhook certificate round failed; retrying');
           waitMs = retryMs;
         }
         if (pending || signal.aborted) continue;

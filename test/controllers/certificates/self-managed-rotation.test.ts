@@ -12,7 +12,7 @@ import { loadConfig } from '../../../src/config.js';
 import { startServer, type RunningServer } from '../../../src/commands/serve.js';
 import { ensureNamespace, installWebhookConfigurations } from '../../../src/embedded/install-autostash.js';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
-import { splitPemCertificates } from '../../../src/server/certificates.js';
+import { generateCa, generateCertificates, splitPemCertificates } from '../../../src/server/certificates.js';
 import { eventually, silentLogger, startTestControlPlane } from '../../helpers/control-plane.js';
 
 const MUTATING = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' };
@@ -36,7 +36,7 @@ async function startReplica(): Promise<RunningServer> {
     { host: '127.0.0.1', port: '0', kubeconfig: plane.kubeconfigPath, certSource: 'self-managed', caLifetime: '1h', certLifetime: '30m', shutdownDrain: '0s' },
     { HOME: plane.kubeconfigPath },
   );
-  const server = await startServer(config, process.env.CERT_TEST_LOG ? (await import('pino')).pino({ level: 'info' }) : silentLogger(), { now, certificateRecheckMs: 100 });
+  const server = await startServer(config, silentLogger(), { now, certificateRecheckMs: 100 });
   t.teardown(() => server.close());
   return server;
 }
@@ -65,7 +65,14 @@ async function publishedBundles(): Promise<string[]> {
   return bundles;
 }
 
-const fingerprintsOf = (pems: readonly string[]): string[] => pems.map((pem) => new X509Certificate(pem).fingerprint256);
+const fingerprintsOf = (pems: readonly string[]): string[] =>
+  pems.map((pem) => {
+    try {
+      return new X509Certificate(pem).fingerprint256;
+    } catch {
+      return 'unparsable';
+    }
+  });
 
 /** The serving certificate a replica presents, verified against `caPem` and the Service name; an Error when it fails. */
 function servedCertificate(server: RunningServer, caPem: string): Promise<string | Error> {
@@ -228,6 +235,37 @@ t.test('a broken Secret is repaired by the leader; the replicas keep serving mea
   await plane.api.update(SECRETS, NAMESPACE, { ...secret, data: { ...secret.data, 'tls.key': secret.data['ca.key'] ?? '' } });
   const repaired = await settled('a new matching serving certificate', replicas, (state) => state.leafFingerprint !== before.leafFingerprint);
   t.same(fingerprintsOf(repaired.caPems), fingerprintsOf(before.caPems), 'the CA is kept');
+});
+
+t.test('garbage in the Secret and the caBundles is cleaned up, keeping the CA that still signs', async (t) => {
+  const before = await settled('settled', replicas, () => true);
+  const secret = (await plane.api.get(SECRETS, NAMESPACE, 'autostash-webhook-tls')) as KubeObject & { data: Record<string, string> };
+  const decode = (key: string): string => Buffer.from(secret.data[key] ?? '', 'base64').toString('utf8');
+  const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+  const garbageBlock = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
+  const expiredCa = (await generateCertificates({ now: new Date(Date.now() - 3 * 24 * 3_600_000), days: 1 })).caCert;
+  const noNames = await generateCa({ now: new Date(), notAfter: new Date(Date.now() + 3_600_000) });
+  await plane.api.update(SECRETS, NAMESPACE, {
+    ...secret,
+    data: {
+      // The signing CA, then an expired CA and an unparsable block; a serving certificate without names and a key that is not one.
+      'ca.crt': b64(decode('ca.crt') + expiredCa + garbageBlock),
+      'ca.key': secret.data['ca.key'] ?? '',
+      'tls.crt': b64(noNames.cert),
+      'tls.key': b64('not a key'),
+    },
+  });
+  const mutating = (await plane.api.get(MUTATING, undefined, 'autostash')) as KubeObject & { webhooks: Array<{ clientConfig: Record<string, unknown> }> };
+  await plane.api.update(MUTATING, undefined, { ...mutating, webhooks: mutating.webhooks.map((webhook) => ({ ...webhook, clientConfig: { ...webhook.clientConfig, caBundle: b64(garbageBlock) } })) });
+
+  const trustedBefore = fingerprintsOf(before.caPems).join(',');
+  const repaired = await settled(
+    'a clean Secret and caBundles',
+    replicas,
+    (state) => state.leafFingerprint !== before.leafFingerprint && fingerprintsOf(state.caPems).join(',') === trustedBefore,
+  );
+  t.same(fingerprintsOf(repaired.caPems), fingerprintsOf(before.caPems), 'the CAs still valid are kept; the expired and unparsable ones are dropped');
+  t.match(new X509Certificate(await leafPem()).subjectAltName, /DNS:autostash\.autostash\.svc/, 'a serving certificate with the Service names');
 });
 
 async function leafPem(): Promise<string> {
