@@ -31,6 +31,8 @@ export interface WebhookConfigurationOptions {
   workloadMatchConditions?: boolean;
   /** Annotations of both configurations (cert-manager's `cert-manager.io/inject-ca-from`). */
   annotations?: Readonly<Record<string, string>>;
+  /** Labels added to both configurations (an install's instance label). */
+  labels?: Readonly<Record<string, string>>;
 }
 
 /** The annotation prefix of auto backup (SPEC §7.1); keys under it make a workload auto-backed-up. */
@@ -109,7 +111,7 @@ export function webhookConfigurations(options: WebhookConfigurationOptions): { m
   const validateTimeout = options.validateTimeoutSeconds ?? 2;
   const metadata = {
     name,
-    labels: { 'app.kubernetes.io/name': 'autostash', 'app.kubernetes.io/managed-by': 'autostash' },
+    labels: { 'app.kubernetes.io/name': 'autostash', 'app.kubernetes.io/managed-by': 'autostash', ...options.labels },
     ...(options.annotations === undefined ? {} : { annotations: { ...options.annotations } }),
   };
   return {

@@ -137,6 +137,7 @@ export function installObjects(input: InstallInput): KubeObject[] {
     mutateTimeoutSeconds: values.webhook.mutateTimeoutSeconds,
     excludedNamespaces: [...new Set([...values.webhook.excludedNamespaces, namespace])],
     workloadMatchConditions: values.webhook.matchConditions,
+    labels,
     ...(certManager ? { annotations: { 'cert-manager.io/inject-ca-from': `${namespace}/${CERT_MANAGER_CERTIFICATE}` } } : {}),
   });
   return [

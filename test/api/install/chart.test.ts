@@ -57,7 +57,7 @@ const placements: Array<[file: string, template: string, keyAbove: RegExp]> = [
   ['files/webhooks/validate.yaml', 'templates/webhooks.yaml', /^webhooks:$/],
   ['files/webhooks/workloads.yaml', 'templates/webhooks.yaml', /^ {4}\{\{- include "autostash\.webhookCommon"/],
   ['files/webhooks/workload-match-conditions.yaml', 'templates/webhooks.yaml', /^ {4}matchConditions:$/],
-  ['dashboards/autostash.json', 'templates/dashboard-configmap.yaml', /^ {2}autostash\.json: \|-$/],
+  ['dashboards/autostash.json', 'templates/dashboard-configmap.yaml', /^ {2}autostash\.json: \|$/],
 ];
 
 t.test('every generated part is included by a template, under the key the generator uses', async (t) => {
