@@ -336,6 +336,12 @@ const rows: Row[] = [
     code: 'FieldValueRequired', path: 'spec.dataSource', fragment: /dataSource is required/,
   },
   {
+    rule: 'RestoreSession: kubedump manifest-restore parameters are checked',
+    valid: { object: make('RestoreSession', 'demo', 'r', { dataSource: { snapshot: 'snap-1' }, addon: { name: 'kubedump-addon', tasks: [{ name: 'manifest-restore', params: { OverrideResources: true, StorageClassMappings: 'a=b' } }] } }) },
+    invalid: { object: make('RestoreSession', 'demo', 'r', { dataSource: { snapshot: 'snap-1' }, addon: { name: 'kubedump-addon', tasks: [{ name: 'manifest-restore', params: { OverrideResources: 'yes please' } }] } }) },
+    code: 'FieldValueInvalid', path: 'spec.addon.tasks[0].params.OverrideResources', fragment: /"yes please" is not true or false/,
+  },
+  {
     rule: 'RestoreSession: pitr needs targetTime',
     valid: { object: make('RestoreSession', 'demo', 'r', { dataSource: { repository: 'repo', pitr: { targetTime: '2024-01-01T00:00:00Z' } } }) },
     invalid: { object: make('RestoreSession', 'demo', 'r', { dataSource: { repository: 'repo', pitr: {} } }) },

@@ -6,7 +6,9 @@
  * object's prerequisites exist before it. Label filters and owner references need the objects' contents and
  * are applied by the executor (restore-object.ts, owner-links.ts).
  */
-import { ErrorCodes, fieldError, type FieldError } from '../errors.js';
+import { ErrorCodes, fieldError, joinPath, type FieldError } from '../errors.js';
+import { paramValue } from '../execution/function-args.js';
+import { asArray, asObject, asString } from '../json-access.js';
 import { namespaceSelected, parseKubedumpFilter, resourceSelected, type KubedumpFilter } from './filter.js';
 import { parseDumpFilePath, type DumpResourceType } from './layout.js';
 
@@ -128,6 +130,31 @@ export function parseKubedumpRestoreOptions(
   return {
     options: { filter: parsed.filter, overrideResources, restorePVs, storageClassMappings, ...(namespace !== '' ? { restoreNamespace: namespace } : {}) },
   };
+}
+
+const KUBEDUMP_ADDON = 'kubedump-addon';
+const MANIFEST_RESTORE_TASK = 'manifest-restore';
+
+/**
+ * The parameter errors of a RestoreSession's kubedump-addon `manifest-restore` tasks (none for other addons or
+ * tasks), so admission refuses what the restore Job would fail on: each error at
+ * `<addonPath>.tasks[i].params.<Param>`, a bad restoreNamespace at `restoreNamespacePath`. Params are read as the
+ * Job gets them (paramValue: lists joined with commas, booleans as text).
+ */
+export function manifestRestoreParamErrors(addon: unknown, restoreNamespace: unknown, addonPath: string, restoreNamespacePath: string): FieldError[] {
+  const info = asObject(addon);
+  if (asString(info?.name) !== KUBEDUMP_ADDON) return [];
+  const errors = asArray(info?.tasks).flatMap((task, index) => {
+    const reference = asObject(task);
+    if (asString(reference?.name) !== MANIFEST_RESTORE_TASK) return [];
+    const params = Object.fromEntries(Object.entries(asObject(reference?.params) ?? {}).map(([name, value]) => [name, paramValue(value)]));
+    const parsed = parseKubedumpRestoreOptions(params, asString(restoreNamespace), restoreNamespacePath);
+    if (!('errors' in parsed)) return [];
+    return parsed.errors.map((error) =>
+      error.path === restoreNamespacePath ? error : { ...error, path: joinPath(addonPath, 'tasks', index, 'params', error.path) },
+    );
+  });
+  return errors.filter((error, index) => errors.findIndex((other) => other.path === error.path && other.message === error.message) === index);
 }
 
 /** One object file of the dump that the restore applies. */

@@ -3,6 +3,7 @@ import type { KindRules } from '../kind-rules.js';
 import { asArray, asObject, asString, cloneJson, isNil } from '../json-access.js';
 import { allowed, goDurationChecks, hookTemplateUsageChecks, namespaceOf, specOf, VerdictBuilder } from './common.js';
 import { addonPathErrors } from './safe-paths.js';
+import { manifestRestoreParamErrors } from '../kubedump/restore-plan.js';
 
 /**
  * RestoreSession (SPEC §6.3): with `dataSource.pitr`, `pitr.targetTime` and `repository` are required;
@@ -42,6 +43,7 @@ export const restoreSessionRules: KindRules = {
     }
     goDurationChecks(spec.restoreTimeout, 'spec.restoreTimeout', out);
     out.add(addonPathErrors(spec.addon, 'spec.addon'));
+    out.add(manifestRestoreParamErrors(spec.addon, asObject(asObject(spec.manifestOptions)?.workload)?.restoreNamespace, 'spec.addon', 'spec.manifestOptions.workload.restoreNamespace'));
     return out.verdict();
   },
 };

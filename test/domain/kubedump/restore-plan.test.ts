@@ -1,5 +1,6 @@
 import t from 'tap';
 import {
+  manifestRestoreParamErrors,
   parseKubedumpRestoreOptions,
   planKubedumpRestore,
   RESTORE_PRIORITY_FIRST,
@@ -163,4 +164,29 @@ t.test('restoreNamespace moves namespaced objects and renames the dumped Namespa
   const own = planKubedumpRestore(['configmaps/namespaces/demo/c.yaml'], optionsOf({}));
   t.match(own.objects, [{ sourceNamespace: 'demo', namespace: 'demo' }], 'without it, objects stay in their namespace');
   t.same(paths({ IncludeNamespaces: 'demo' }, ['configmaps/namespaces/demo/c.yaml'], 'restored'), ['configmaps/namespaces/demo/c.yaml'], 'the namespace filters apply to the dumped namespace');
+});
+
+t.test('admission: the parameters of kubedump manifest-restore tasks, one row per rule', async (t) => {
+  const ns = 'spec.manifestOptions.workload.restoreNamespace';
+  const rows: Array<[string, unknown, unknown, string[]]> = [
+    ['another addon is not checked', { name: 'pvc-addon', tasks: [{ name: 'manifest-restore', params: { OverrideResources: 'x' } }] }, undefined, []],
+    ['another task is not checked', { name: 'kubedump-addon', tasks: [{ name: 'manifest-backup', params: { OverrideResources: 'x' } }] }, undefined, []],
+    ['no addon', undefined, undefined, []],
+    ['good params (a boolean and a list as YAML gives them)', { name: 'kubedump-addon', tasks: [{ name: 'manifest-restore', params: { RestorePVs: true, IncludeNamespaces: ['a', 'b'] } }] }, 'copy', []],
+    [
+      'each bad param at its path',
+      { name: 'kubedump-addon', tasks: [{ name: 'x' }, { name: 'manifest-restore', params: { OverrideResources: 'maybe', StorageClassMappings: 'a' } }] },
+      undefined,
+      ['spec.addon.tasks[1].params.OverrideResources', 'spec.addon.tasks[1].params.StorageClassMappings'],
+    ],
+    [
+      'a bad restoreNamespace once, at its own path',
+      { name: 'kubedump-addon', tasks: [{ name: 'manifest-restore' }, { name: 'manifest-restore' }] },
+      'Bad_Namespace',
+      [ns],
+    ],
+  ];
+  for (const [name, addon, restoreNamespace, paths] of rows) {
+    t.same(manifestRestoreParamErrors(addon, restoreNamespace, 'spec.addon', ns).map((e) => e.path), paths, name);
+  }
 });
