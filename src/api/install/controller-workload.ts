@@ -8,7 +8,7 @@ import { CONTROLLER_NAME, WEBHOOK_CONFIGURATION_NAME } from './rbac.js';
 
 /** The port the webhook listens on in the pod; the Service maps 443 to it. */
 export const WEBHOOK_PORT = 8443;
-/** Writable directories of the read-only root filesystem: scratch space and the certificate files. */
+/** Where serve keeps certificate files: an in-memory emptyDir, as the root filesystem is read-only. */
 export const CERT_DIR = '/var/run/autostash/certs';
 
 export const selectorLabels = (release: string): Record<string, string> => ({ 'app.kubernetes.io/name': 'autostash', 'app.kubernetes.io/instance': release });
@@ -56,10 +56,13 @@ export const VOLUMES = [
   { name: 'certs', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } },
 ] as const;
 
-/** Identity and namespace from the downward API: the Lease holder's name and the release namespace. */
+/**
+ * The release namespace from the downward API (serve's POD_NAMESPACE: Lease, Secret and certificate
+ * names), and a writable HOME on the read-only root filesystem. The Lease holder's identity is the
+ * hostname, which is the pod name.
+ */
 export const CONTAINER_ENV = [
   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   { name: 'HOME', value: '/tmp' },
 ] as const;
 
