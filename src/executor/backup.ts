@@ -226,6 +226,8 @@ export async function runBackup(options: BackupOptions): Promise<BackupResult> {
         try {
           await requireInitialisedLocalRoot(resolved.storage, options.volumeMap);
         } catch (error) {
+          // The ids restic reported name snapshots outside the repository: none is recorded.
+          stats.splice(0);
           throw new ExecError(`the backend changed during the backup, so the snapshot is not reported as saved: ${(error as Error).message}`);
         }
       });
