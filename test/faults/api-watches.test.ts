@@ -35,6 +35,9 @@ async function backupVerified(t: Test, h: Harness, name: string, target: string,
   t.same(await restoredTree(repository, id ?? '', PASSWORD), await describeTree(source), `${name} restores byte-identical`);
 }
 
+// Minutes of Jobs and restic on a machine shared with other work; the default 180 s file timeout is tight.
+t.setTimeout(400_000);
+
 t.test('the API server drops every watch, then restarts its listener', { skip: builtCliMissing }, async (t) => {
   const missing = await resticMissing;
   if (missing) return void t.comment(missing);

@@ -33,6 +33,9 @@ import { namespaceObject, resticMissing, startHarness } from '../helpers/story-h
 const ns = 'fault-kill';
 const name = 'victim';
 
+// Minutes of Jobs and restic on a machine shared with other work; the default 180 s file timeout is tight.
+t.setTimeout(400_000);
+
 t.test('kill -9 the executor mid-backup', { skip: builtCliMissing }, async (t) => {
   const missing = await resticMissing;
   if (missing) return void t.comment(missing);
