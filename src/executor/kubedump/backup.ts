@@ -35,19 +35,20 @@ export function requireKubedumpFilter(params: Readonly<Record<string, string | u
 /**
  * What the session's BackupConfiguration target narrows the dump to: no target → the cluster; a Namespace →
  * that namespace; anything else → that application in the target's namespace (default: the configuration's).
- * Throws ExecError when the session is not invoked by a BackupConfiguration that exists.
+ * Throws ExecError when the session is not invoked by a BackupConfiguration that exists, or its target has no kind.
  */
 export async function scopeOfSession(options: Pick<BackupOptions, 'client' | 'namespace'>, session: BackupSession): Promise<DumpScope> {
   const invoker = session.spec?.invoker;
   if (invoker?.kind !== 'BackupConfiguration') {
     throw new ExecError(`a manifest backup needs a BackupSession invoked by a BackupConfiguration, not ${invoker?.kind ?? 'nothing'}`);
   }
-  const configuration = await getRequired<BackupConfiguration>(options.client, BACKUP_CONFIGURATION_TYPE, options.namespace, invoker.name ?? '', 'BackupConfiguration');
+  const configuration = await getRequired<BackupConfiguration>(options.client, BACKUP_CONFIGURATION_TYPE, options.namespace, invoker.name, 'BackupConfiguration');
   const target = configuration.spec?.target;
-  if (target === undefined || (target.name ?? '') === '') return { scope: 'cluster' };
+  if (target === undefined || target.name === '') return { scope: 'cluster' };
+  if (target.kind === undefined || target.kind === '') throw new ExecError(`spec.target of BackupConfiguration ${options.namespace}/${invoker.name} has no kind`);
   const group = target.apiGroup ?? '';
   if (group === '' && target.kind === 'Namespace') return { scope: 'namespace', namespace: target.name };
-  return { scope: 'application', namespace: target.namespace || options.namespace, target: { group, kind: target.kind ?? '', name: target.name } };
+  return { scope: 'application', namespace: target.namespace || options.namespace, target: { group, kind: target.kind, name: target.name } };
 }
 
 /**

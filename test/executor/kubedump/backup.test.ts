@@ -50,8 +50,8 @@ t.test('manifest backups into restic', { skip: resticAvailable ? false : 'restic
       },
     } as BackupConfiguration);
   /** A BackupSession with its Snapshot, as the session controller makes them. */
-  const session = async (bs: string, invoker: { kind: string; name: string }): Promise<string> => {
-    await client.create<BackupSession>({ ...BACKUP_SESSION_TYPE, metadata: { name: bs, namespace: NS }, spec: { invoker: { apiGroup: 'core.kubestash.com', ...invoker }, session: 'nightly' } });
+  const session = async (bs: string, invoker: { kind: string; name: string } | undefined): Promise<string> => {
+    await client.create<BackupSession>({ ...BACKUP_SESSION_TYPE, metadata: { name: bs, namespace: NS }, spec: { ...(invoker ? { invoker: { apiGroup: 'core.kubestash.com', ...invoker } } : {}), session: 'nightly' } });
     const name = `repo-${bs}`;
     await client.create<Snapshot>({ ...SNAPSHOT_TYPE, metadata: { name, namespace: NS, labels: { [REPOSITORY_NAME_LABEL]: 'repo', [BACKUP_SESSION_LABEL]: bs } }, spec: { repository: 'repo', session: 'nightly', backupSession: bs } });
     return name;
@@ -68,6 +68,7 @@ t.test('manifest backups into restic', { skip: resticAvailable ? false : 'restic
   await configuration('whole-cluster');
   await configuration('one-namespace', { kind: 'Namespace', name: SHOP });
   await configuration('missing-app', { apiGroup: 'apps', kind: 'Deployment', name: 'web' });
+  await configuration('kindless', { apiGroup: 'apps', name: 'web' } as never);
   await configuration('web-app', { apiGroup: 'apps', kind: 'Deployment', name: 'web', namespace: SHOP });
 
   t.test('a target-less configuration backs up the filtered cluster as component manifest', async (t) => {
@@ -115,7 +116,9 @@ t.test('manifest backups into restic', { skip: resticAvailable ? false : 'restic
   });
 
   t.test('bad parameters, a missing configuration and a foreign invoker fail the component with the reason', async (t) => {
-    const cases: Array<[string, { kind: string; name: string }, Record<string, string>, RegExp]> = [
+    const cases: Array<[string, { kind: string; name: string } | undefined, Record<string, string>, RegExp]> = [
+      ['bs-no-invoker', undefined, {}, /needs a BackupSession invoked by a BackupConfiguration, not nothing/],
+      ['bs-kindless', { kind: 'BackupConfiguration', name: 'kindless' }, {}, /spec.target of BackupConfiguration backups\/kindless has no kind/],
       ['bs-bad-param', { kind: 'BackupConfiguration', name: 'whole-cluster' }, { IncludeClusterResources: 'maybe' }, /invalid kubedump parameters: IncludeClusterResources: "maybe" is not true or false/],
       ['bs-no-config', { kind: 'BackupConfiguration', name: 'gone' }, {}, /BackupConfiguration backups\/gone not found/],
       ['bs-batch', { kind: 'BackupBatch', name: 'b' }, {}, /needs a BackupSession invoked by a BackupConfiguration, not BackupBatch/],

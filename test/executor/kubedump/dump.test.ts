@@ -149,6 +149,13 @@ t.test('kubedump on the embedded control plane', async (t) => {
     await t.rejects(dump({}, { scope: 'application', namespace: SHOP, target: { group: 'example.org', kind: 'Gadget', name: 'g' } }), /not a namespaced kind the API server serves/);
   });
 
+  t.test('a type the server refuses to list fails the dump, naming it', async (t) => {
+    const filter = { ...filterOf({ IncludeNamespaces: SHOP, IncludeResources: 'configmaps' }), andLabelSelectors: [{ key: 'not a key!' }] };
+    await t.rejects(dumpResources({ client, logger: silentLogger(), filter, outputDir: join(root, 'refused') }), /could not list configmaps in namespace shop: /);
+    const everywhere = { ...filterOf({ IncludeResources: 'configmaps' }), andLabelSelectors: [{ key: 'not a key!' }] };
+    await t.rejects(dumpResources({ client, logger: silentLogger(), filter: everywhere, outputDir: join(root, 'refused-all') }), /could not list configmaps: /);
+  });
+
   t.test('exec dump --output: empty or new directory, --force, scopes and flag errors', async (t) => {
     const base = { client, logger: silentLogger(), filterParams: { IncludeNamespaces: SHOP } };
     const fresh = join(root, 'cli-new', 'nested');
