@@ -130,6 +130,19 @@ t.test('a user-provided Secret: waited for, bad content refused, good content sw
   t.equal((await readyz(server)).status, 200);
 });
 
+t.test('self-managed with the real clock and default timings: the leader writes the Secret and the replica turns ready', async (t) => {
+  const { plane } = await startTestControlPlane(t);
+  await ensureNamespace(plane.api, 'autostash');
+  const dir = await mkdtemp(join(tmpdir(), 'autostash-secret-'));
+  const server = await startServer(loadConfig({ host: '127.0.0.1', port: '0', kubeconfig: plane.kubeconfigPath, certSource: 'self-managed', shutdownDrain: '0s' }, { HOME: dir }), silentLogger());
+  t.teardown(() => server.close());
+  await eventually('ready with the self-managed certificate', async () => (await readyz(server)).status === 200, 90_000);
+  const secret = (await plane.api.get(SECRETS, 'autostash', 'autostash-webhook-tls')) as TlsSecret;
+  const leaf = new X509Certificate(Buffer.from(secret.data?.['tls.crt'] ?? '', 'base64'));
+  const years = (new Date(leaf.validTo).getTime() - Date.now()) / (365 * DAY_MS);
+  t.ok(years > 0.99 && years < 1.01, `the serving certificate lives the default 8760h (${years.toFixed(3)} years)`);
+});
+
 t.test('the default source: self-managed in a cluster, files anywhere else', async (t) => {
   const rows: Array<[Parameters<typeof defaultCertificateSource>[0], boolean, string]> = [
     ['in-cluster', false, 'self-managed'],

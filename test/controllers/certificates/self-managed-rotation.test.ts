@@ -248,15 +248,17 @@ t.test('garbage in the Secret and the caBundles is cleaned up, keeping the CA th
   await plane.api.update(SECRETS, NAMESPACE, {
     ...secret,
     data: {
-      // The signing CA, then an expired CA and an unparsable block; a serving certificate without names and a key that is not one.
+      // The signing CA, then an expired CA and an unparsable block; a serving certificate without names, and no tls.key.
       'ca.crt': b64(decode('ca.crt') + expiredCa + garbageBlock),
       'ca.key': secret.data['ca.key'] ?? '',
       'tls.crt': b64(noNames.cert),
-      'tls.key': b64('not a key'),
     },
   });
   const mutating = (await plane.api.get(MUTATING, undefined, 'autostash')) as KubeObject & { webhooks: Array<{ clientConfig: Record<string, unknown> }> };
   await plane.api.update(MUTATING, undefined, { ...mutating, webhooks: mutating.webhooks.map((webhook) => ({ ...webhook, clientConfig: { ...webhook.clientConfig, caBundle: b64(garbageBlock) } })) });
+  const validating = (await plane.api.get(VALIDATING, undefined, 'autostash')) as KubeObject & { webhooks: Array<{ clientConfig: Record<string, unknown> }> };
+  // A caBundle removed altogether (as a re-applied manifest without one would do).
+  await plane.api.update(VALIDATING, undefined, { ...validating, webhooks: validating.webhooks.map((webhook) => ({ ...webhook, clientConfig: { url: webhook.clientConfig.url } })) });
 
   const trustedBefore = fingerprintsOf(before.caPems).join(',');
   const repaired = await settled(
