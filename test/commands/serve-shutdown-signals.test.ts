@@ -30,7 +30,12 @@ async function serve(drain: string): Promise<Serve> {
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  await eventually('the webhook serving', () => output.includes('"msg":"webhook serving"'), 120_000);
+  let early: string | undefined;
+  void exited.then(({ code, signal }) => (early = `serve exited (${code ?? signal}) before serving: ${output}`));
+  await eventually('the webhook serving', () => {
+    if (early !== undefined) throw new Error(early);
+    return output.includes('"msg":"webhook serving"');
+  }, 120_000);
   return { child, output: () => output, exited };
 }
 
