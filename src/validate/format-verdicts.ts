@@ -9,6 +9,16 @@ import type { DocumentVerdict } from './validate-documents.js';
  * Unreadable documents print as `FAIL <source>:<line>: <reason>`.
  */
 export function formatReport(parseErrors: readonly ManifestParseError[], verdicts: readonly DocumentVerdict[]): string[] {
+  return reportLines(parseErrors, verdicts).map(oneLine);
+}
+
+/**
+ * A report line as exactly one printable line: names and keys come from the manifests, and a key with a newline
+ * in it (a YAML complex key, say) must not start a line that reads like a verdict of its own.
+ */
+const oneLine = (line: string): string => line.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+
+function reportLines(parseErrors: readonly ManifestParseError[], verdicts: readonly DocumentVerdict[]): string[] {
   const lines: string[] = parseErrors.map((e) => `FAIL ${e.source}:${e.line}: ${e.message}`);
   for (const v of verdicts) {
     const subject = `${v.kind} ${v.displayName}`;

@@ -2,6 +2,7 @@ import type { ClusterView } from '../domain/cluster-view.js';
 import { ErrorCodes, fieldError, type FieldError } from '../domain/errors.js';
 import type { KindRules } from '../domain/kind-rules.js';
 import { groupKindKey, parseApiVersion, type KubeObject } from '../domain/kube-object.js';
+import { objectShapeProblem } from '../domain/object-shape.js';
 import type { ManifestDocument } from './parse-documents.js';
 
 export type Scope = 'Namespaced' | 'Cluster';
@@ -47,10 +48,21 @@ interface Prepared {
   displayName: string;
   rules: KindRules | undefined;
   errors: FieldError[];
+  /** The envelope has wrong types: the document is reported, not put into the cluster view. */
+  malformed: boolean;
 }
 
 function prepare(doc: ManifestDocument, options: ValidateDocumentsOptions): Prepared {
   const errors: FieldError[] = [];
+  const shape = objectShapeProblem(doc.object);
+  if (shape !== undefined) {
+    // Wrong envelope types (`metadata: null`, `apiVersion: 7`): report them and keep the document away from the rules and the view.
+    const [field = '', reason = shape] = shape.split(/: (.*)/s);
+    const kind = typeof doc.object.kind === 'string' && doc.object.kind !== '' ? doc.object.kind : '<unknown>';
+    const metadata = doc.object.metadata as Record<string, unknown> | null | undefined;
+    const displayName = typeof metadata === 'object' && metadata !== null && typeof metadata.name === 'string' ? metadata.name : '<unnamed>';
+    return { doc, object: doc.object, kind, displayName, rules: undefined, errors: [fieldError(ErrorCodes.TypeInvalid, field, reason)], malformed: true };
+  }
   const { apiVersion, kind } = doc.object;
   const kindName = typeof kind === 'string' && kind !== '' ? kind : '<unknown>';
   if (typeof apiVersion !== 'string' || apiVersion === '') errors.push(fieldError(ErrorCodes.Required, 'apiVersion', 'Required value: every object needs an apiVersion, e.g. core.kubestash.com/v1alpha1'));
@@ -74,7 +86,7 @@ function prepare(doc: ManifestDocument, options: ValidateDocumentsOptions): Prep
     if (metadata !== undefined && metadata.namespace !== namespace) object = { ...object, metadata: { ...metadata, namespace } };
     displayName = `${namespace}/${shownName}`;
   }
-  return { doc, object, kind: kindName, displayName, rules: errors.length === 0 ? options.rules.get(key) : undefined, errors };
+  return { doc, object, kind: kindName, displayName, rules: errors.length === 0 ? options.rules.get(key) : undefined, errors, malformed: false };
 }
 
 /**
@@ -85,8 +97,9 @@ export function validateDocuments(documents: readonly ManifestDocument[], option
   const prepared = documents.map((doc) => prepare(doc, options));
   // Objects in a cluster are stored defaulted; default against the raw documents first so that
   // defaulting that reads other objects (a BackupConfiguration's default storage) sees defaulted ones.
-  const rawView = options.createView(prepared.map((p) => p.object));
-  const firstPass = prepared.map((p) => (p.rules ? safeDefaults(p.rules, p.object, rawView) ?? p.object : p.object));
+  const wellFormed = prepared.filter((p) => !p.malformed);
+  const rawView = options.createView(wellFormed.map((p) => p.object));
+  const firstPass = wellFormed.map((p) => (p.rules ? safeDefaults(p.rules, p.object, rawView) ?? p.object : p.object));
   const view = options.createView(firstPass);
 
   return prepared.map((p): DocumentVerdict => {

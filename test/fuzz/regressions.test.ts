@@ -5,7 +5,11 @@
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { admissionRules } from '../../src/domain/admission-rules.js';
+import { runValidate } from '../../src/commands/validate.js';
+import { formatReport } from '../../src/validate/format-verdicts.js';
+import { yamlMessage } from '../../src/validate/parse-documents.js';
 import { buildApp } from '../../src/server/app.js';
+import { captureStream, stdinWith } from '../helpers/streams.js';
 import { httpsRequest, throwawayCertificates } from '../helpers/tls-fixtures.js';
 
 const pems = await throwawayCertificates();
@@ -74,4 +78,34 @@ t.test('admission regressions', async (t) => {
   }
   const fine = await httpsRequest(port, pems.ca, 'POST', '/validate', { body: reviewText(configurationWithSpec(`{"x":${deep(100, '[', ']')}}`)) });
   t.equal(fine.status, 200, 'an object within the limit still reaches the rules');
+});
+
+t.test('validate regressions', async (t) => {
+  const rows: Array<{ found: string; yaml: string; code: number; output: string }> = [
+    { found: '`metadata: null` crashed the CLI (Cannot read properties of null), exit 1 with no report', yaml: 'metadata: null\n', code: 1, output: 'FAIL <unknown> <unnamed>: metadata: must be an object, got null\n' },
+    { found: 'a number as apiVersion, next to a good document', yaml: 'apiVersion: 7\nkind: BackupStorage\nmetadata: {name: s}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n', code: 1, output: 'FAIL BackupStorage s: apiVersion: must be a string, got a number\nOK ConfigMap default/c (not a KubeStash kind: only apiVersion, kind and metadata were checked)\n' },
+    {
+      found: 'a YAML complex key with a newline became a field name whose WARN line split into a second line',
+      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\nFAIL b"\n',
+      code: 0,
+      output: 'OK ConfigMap default/a\\nFAIL b (not a KubeStash kind: only apiVersion, kind and metadata were checked)\n',
+    },
+    { found: 'labels that are a list', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: [a]}\n', code: 1, output: 'FAIL ConfigMap c: metadata.labels: must be a map of strings, got an array\n' },
+    { found: 'a document nested 1,000 levels deep came back as "YAML: Maximum call stack size exceeded"', yaml: `data: ${'['.repeat(1000)}1${']'.repeat(1000)}\n`, code: 2, output: 'FAIL <stdin>:1: YAML: nests too deeply to be read (no Kubernetes object has more than 128 levels)\n' },
+  ];
+  for (const row of rows) {
+    const stdout = captureStream();
+    const stderr = captureStream();
+    const code = await runValidate(['-'], { stdin: stdinWith(row.yaml), stdout, stderr });
+    t.equal(code, row.code, row.found);
+    t.equal(stdout.text(), row.output, row.found);
+  }
+});
+
+t.test('a yaml library message quoting binary garbage prints as one short line without control characters', async (t) => {
+  // Seen with 1 MiB of random bytes: "Unexpected scalar token in YAML stream" quoted the whole garbage, raw.
+  const garbage = `\uFFFD\u000eR%\u0016\u007f${'x'.repeat(300)}\nsecond line`;
+  const message = yamlMessage(`Unexpected scalar token in YAML stream: "${garbage}"`);
+  t.equal(formatReport([{ source: 'g.yaml', line: 1, message }], [])[0], `FAIL g.yaml:1: YAML: Unexpected scalar token in YAML stream: "\uFFFD\\u000eR%\\u0016\\u007f${'x'.repeat(153)}…`);
+  t.equal(yamlMessage('Maximum call stack size exceeded'), 'YAML: nests too deeply to be read (no Kubernetes object has more than 128 levels)');
 });
