@@ -45,6 +45,9 @@ t.test('a kubedump BackupConfiguration without a target ends in a Succeeded mani
   await waitPhase(h, 'storage.kubestash.com/v1alpha1', 'Repository', NS, 'manifest-repo', ['Ready']);
 
   const { session, snapshots } = await triggerAndWait(t, h, NS, 'cluster-resources-backup');
+  // No target: nothing to find, so no targetFound, and the configuration is Ready on its backends alone.
+  const ready = await waitPhase(h, 'core.kubestash.com/v1alpha1', 'BackupConfiguration', NS, 'cluster-resources-backup', ['Ready']);
+  t.notOk('targetFound' in (ready.status ?? {}), 'no targetFound without a target');
   t.equal(session.status?.phase, 'Succeeded', JSON.stringify(session.status));
   t.equal(snapshots.length, 1);
   const components = (snapshots[0]?.status as { components?: Record<string, { phase?: string; resticStats?: Array<{ summary?: { id?: string; hostPath?: string } }> }> }).components ?? {};
