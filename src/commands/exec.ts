@@ -153,7 +153,7 @@ export function kubedumpRestoreParams(flags: KubedumpFlags & KubedumpRestoreFlag
 
 /** The `exec` command with one subcommand per verb. */
 export function execCommand(): Command {
-  const exec = new Command('exec').description('run one step of a backup, restore or maintenance Job (used inside Jobs)');
+  const exec = new Command('exec').description('run one step of a backup, restore or maintenance Job (used inside Jobs); `exec dump` writes manifests to a directory');
   const verb = (name: string, description: string): Command =>
     exec
       .command(name)
