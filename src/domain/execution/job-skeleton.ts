@@ -8,6 +8,7 @@ import type { JobTemplate } from '../../api/core.js';
 import type { ContainerRuntimeSettings, PodRuntimeSettings, PodTemplateSpec, Volume, VolumeMount } from '../../api/kubernetes.js';
 import { ErrorCodes, fieldError, type FieldError } from '../errors.js';
 import type { KubeObject } from '../kube-object.js';
+import { executorSecurityContext } from './job-security.js';
 import {
   BACKEND_VOLUME_PREFIX,
   JOB_COMPONENT_LABEL,
@@ -117,7 +118,8 @@ const definedEntries = <T extends object>(value: T | undefined): Partial<T> =>
  * Builds the Job. Volumes and mounts are deduplicated by name (first wins); the scratch emptyDir at
  * /kubestash-tmp is always there. Pod settings are applied in order jobTemplate.template.spec, then
  * podTemplate.spec, then podRuntimeSettings; container settings from the pod templates and
- * containerRuntimeSettings. restartPolicy is Never: retries are counted by the Job.
+ * containerRuntimeSettings, with the hardened securityContext of job-security.ts under them.
+ * restartPolicy is Never: retries are counted by the Job.
  */
 export function executorJob(input: ExecutorJobInput): { job: KubeObject; errors: FieldError[] } {
   const backends = localBackendVolumes(input.localStorages ?? []);
@@ -191,6 +193,7 @@ export function executorJob(input: ExecutorJobInput): { job: KubeObject; errors:
   if (containerSettings.env !== undefined) env.push(...containerSettings.env);
   if (containerSettings.envFrom !== undefined) container.envFrom = containerSettings.envFrom;
   if (env.length > 0) container.env = env;
+  container.securityContext = executorSecurityContext(input.component, podSpec.securityContext, container.securityContext);
   if (input.serviceAccountName !== undefined && podSpec.serviceAccountName === undefined) podSpec.serviceAccountName = input.serviceAccountName;
   if (input.nodeName !== undefined) podSpec.nodeName = input.nodeName;
   container.volumeMounts = volumeMounts;

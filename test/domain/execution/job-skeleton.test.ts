@@ -37,7 +37,7 @@ t.test('the skeleton: scratch volume, restartPolicy Never, backoffLimit 0, label
   t.same(spec.template.metadata, { labels: { 'app.kubernetes.io/managed-by': 'autostash', 'autostash.dev/job-component': 'backup' } });
   t.same(spec.template.spec, {
     restartPolicy: 'Never',
-    containers: [{ name: 'executor', image: 'i', command: ['autostash'], args: ['exec', 'x'], volumeMounts: [{ name: 'kubestash-tmp-volume', mountPath: '/kubestash-tmp' }] }],
+    containers: [{ name: 'executor', image: 'i', command: ['autostash'], args: ['exec', 'x'], volumeMounts: [{ name: 'kubestash-tmp-volume', mountPath: '/kubestash-tmp' }], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE'] }, seccompProfile: { type: 'RuntimeDefault' } } }],
     volumes: [{ name: 'kubestash-tmp-volume', emptyDir: {} }],
   });
   t.equal(build({ defaultBackoffLimit: 2 }).job.spec && (build({ defaultBackoffLimit: 2 }).job.spec as Any).backoffLimit, 2, 'defaultBackoffLimit');
@@ -64,7 +64,7 @@ const rows: Array<{ name: string; input: Partial<ExecutorJobInput>; check: (job:
       const container = job.spec.template.spec.containers[0];
       t.same(container.env.map((e: Any) => e.name), ['A', 'B', 'C']);
       t.same(container.resources, { limits: { memory: '1Gi' } });
-      t.same(container.securityContext, { runAsUser: 7 });
+      t.same(container.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' }, runAsNonRoot: true, runAsUser: 7 }, 'hardened under the given runAsUser');
       t.same(container.envFrom, [{ secretRef: { name: 's' } }]);
       t.ok(container.volumeMounts.some((m: Any) => m.mountPath === '/extra'));
       t.ok(job.spec.template.spec.volumes.some((v: Any) => v.name === 'extra'));

@@ -76,7 +76,7 @@ t.test('restore Job settings from the RestoreSession addon', async (t) => {
     }),
   ).jobs[0] as Any;
   t.match(job.spec.template.spec, { serviceAccountName: 'sa', nodeName: 'n1', tolerations: [{ operator: 'Exists' }] });
-  t.same(job.spec.template.spec.containers[0].securityContext, { runAsUser: 0 });
+  t.match(job.spec.template.spec.containers[0].securityContext, { runAsUser: 0, capabilities: { add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] } });
   t.equal(job.spec.activeDeadlineSeconds, undefined);
 });
 
