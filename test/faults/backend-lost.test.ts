@@ -68,7 +68,7 @@ async function backup(h: Harness, scenario: Scenario, session: string) {
 
 /** Starts a large backup and runs `fault` once restic holds its lock in the repository (mid-run). */
 async function breakMidRun(h: Harness, scenario: Scenario, session: string, fault: () => Promise<void>) {
-  await writeRandomFiles(scenario.source, 12, 32 * 1024 * 1024);
+  await writeRandomFiles(scenario.source, 4, 32 * 1024 * 1024);
   await createSession(h.client, ns, `${scenario.name}-backup`, session);
   await eventually('restic holding its lock mid-backup', async () => (await readdir(join(scenario.repository, 'locks')).catch(() => [])).length > 0, 120_000);
   await fault();
