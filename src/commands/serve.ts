@@ -33,6 +33,7 @@ import { buildApp, type AutostashApp } from '../server/app.js';
 import { CertificateError, defaultDnsNames, ensureCertificates, generateCertificates, type LoadedCertificates } from '../server/certificates.js';
 import { webhookLoggerOptions } from '../server/logger.js';
 import { watchCertificates } from '../server/tls.js';
+import { configuredRoleAccounts } from '../domain/execution/job-account-provisioning.js';
 
 export interface RunningServer {
   app: AutostashApp;
@@ -188,8 +189,14 @@ export async function startServer(
   const registry = new Registry();
   // Each Job role runs as its own ServiceAccount (each already falls back to --job-service-account in config).
   const accounts = config.controller.jobServiceAccounts;
-  const jobs = { image: config.controller.executorImage, serviceAccounts: accounts };
-  const maintenanceJobs = { image: config.controller.executorImage, ...(accounts.maintenance === undefined ? {} : { serviceAccountName: accounts.maintenance }) };
+  // Explicit per-role accounts are created on demand in a Job's namespace (src/controllers/job-accounts.ts); none without the flags.
+  const provisionedJobAccounts = configuredRoleAccounts(accounts, config.controller.jobServiceAccount);
+  const jobs = { image: config.controller.executorImage, serviceAccounts: accounts, provisionedJobAccounts };
+  const maintenanceJobs = {
+    image: config.controller.executorImage,
+    provisionedJobAccounts,
+    ...(accounts.maintenance === undefined ? {} : { serviceAccountName: accounts.maintenance }),
+  };
   const manager: Manager | undefined = cluster.loaded
     ? startManager({
         kubeConfig: cluster.loaded.kubeConfig,

@@ -48,6 +48,12 @@ export const CONTROLLER_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['pods', 'nodes', 'persistentvolumeclaims', 'namespaces'], verbs: READ },
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: READ },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // A session in a namespace the install did not list gets its Job's ServiceAccount and a RoleBinding
+  // on demand (src/controllers/job-accounts.ts); binding a ClusterRole needs `bind` on exactly it
+  // (RBAC escalation prevention), and only the namespaced Job roles are ever bound this way.
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create'] },
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: ['autostash-backup-job', 'autostash-restore-job', 'autostash-maintenance-job'] },
   {
     apiGroups: ['admissionregistration.k8s.io'],
     resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],

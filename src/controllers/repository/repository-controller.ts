@@ -22,6 +22,7 @@ import type { Informer } from '../informer.js';
 import { untilAborted, type Controller, type ControllerContext } from '../manager.js';
 import { createWorkQueue, type ReconcileResult, type WorkQueue } from '../work-queue.js';
 import { DEFAULT_INIT_RETRY, reconcileInitJob, type InitJobRetry } from '../storage/init-job.js';
+import { createJobAccounts, type JobAccounts, type JobAccountsOptions } from '../job-accounts.js';
 import {
   addFinalizer,
   BACKUP_CONFIGURATION,
@@ -52,6 +53,8 @@ export interface RepositoryControllerOptions {
   now?: () => Date;
   /** When a failed init or wipe Job runs again. Default 1 min doubling to 10 min. */
   retry?: Partial<InitJobRetry>;
+  /** Per-role accounts created on demand in the Job's namespace (configuredRoleAccounts; maintenance is used). Default none. */
+  provisionedJobAccounts?: JobAccountsOptions['configured'];
   /** Keys reconciled at once. Default 4. */
   concurrency?: number;
 }
@@ -98,7 +101,8 @@ export function repositoryController(options: RepositoryControllerOptions): Repo
       return repository ? [`${namespaceOf(snapshot)}/${repository}`] : [];
     });
     const attempts = new Map<string, { generation: string; attempt: number }>();
-    const tools = { client, recorder, jobs, storages, snapshots, attempts, settings, retry, clock };
+    const jobAccounts = createJobAccounts({ client, recorder, logger, configured: options.provisionedJobAccounts ?? {} });
+    const tools = { client, recorder, jobs, storages, snapshots, attempts, settings, retry, clock, jobAccounts };
 
     const reconcile = async (key: string): Promise<ReconcileResult | void> => {
       if (key.startsWith(CONFIGURATION_KEY)) return reconcileConfiguration(tools, configurations, repositories, key.slice(CONFIGURATION_KEY.length), logger);
@@ -157,6 +161,7 @@ interface Tools {
   settings: MaintenanceJobSettings;
   retry: InitJobRetry;
   clock: () => Date;
+  jobAccounts: JobAccounts;
 }
 
 type Log = ControllerContext['logger'];
@@ -219,7 +224,7 @@ async function reconcileRepository(tools: Tools, repositories: Informer<Reposito
   let requeueAfterMs: number | undefined;
   // Initialising before the storage is ready would only fail: the storage's phase change brings us back.
   if (storage?.status?.phase === 'Ready') {
-    const init = await reconcileInitJob({ client, jobs, object: repository, build: (attempt) => buildInitRepositoryJob(repository, storage, tools.settings, attempt), now, retry: tools.retry, attempts: tools.attempts });
+    const init = await reconcileInitJob({ client, jobs, object: repository, build: (attempt) => buildInitRepositoryJob(repository, storage, tools.settings, attempt), now, retry: tools.retry, attempts: tools.attempts, jobAccounts: tools.jobAccounts });
     failure = init.failure;
     requeueAfterMs = init.requeueAfterMs;
   }
@@ -256,6 +261,7 @@ async function finalize(tools: Tools, repository: Repository, storage: BackupSto
       recorder.warning(repository, 'WipeOutFailed', `cannot build the wipe Job: ${built.errors.map((error) => `${error.path}: ${error.message}`).join('; ')}`);
       return { requeueAfterMs: tools.retry.maxMs };
     }
+    await tools.jobAccounts.ensure(built.job, ['maintenance'], namespace, repository);
     try {
       await client.create(built.job);
       recorder.normal(repository, 'WipeOutStarted', `Job ${jobName} removes the repository's data from the backend`);

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
+import type { JobRole, JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 import { untilAborted, type Controller } from '../manager.js';
 import { createRestoreSessionMetrics } from './metrics.js';
 import { startRestoreSessionController } from './restore-session-controller.js';
@@ -11,6 +11,8 @@ export interface RestoreSessionControllerFactoryOptions {
   serviceAccountName?: string;
   /** ServiceAccounts per Job role (restore, kubedumpRestore for manifests); a missing role uses serviceAccountName. */
   serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
+  /** Per-role accounts created on demand in a restore's namespace (configuredRoleAccounts). Default none. */
+  provisionedJobAccounts?: Readonly<Partial<Record<JobRole, string>>>;
   /** Where the restore metrics are registered (serve passes the webhook app's). Default: a registry of its own. */
   registry?: Registry;
   /** The clock (tests pass a fake). Default: the system clock. */
@@ -35,6 +37,7 @@ export function restoreSessionController(options: RestoreSessionControllerFactor
         image: options.image,
         ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
         ...(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts }),
+        ...(options.provisionedJobAccounts === undefined ? {} : { provisionedJobAccounts: options.provisionedJobAccounts }),
         ...(options.now === undefined ? {} : { now: options.now }),
       });
       await untilAborted(context.signal);

@@ -19,6 +19,7 @@ import type { Addon, AddonFunction, BackupConfiguration, BackupStorage, Reposito
 import type { Condition, TypedObjectReference } from '../../api/common.js';
 import { buildRestoreJobs } from '../../domain/execution/restore-jobs.js';
 import { jobServiceAccountField, type JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
+import { createJobAccounts, type JobAccountsOptions } from '../job-accounts.js';
 import {
   CLEANUP_FINALIZER,
   INVOKER_NAMESPACE_LABEL,
@@ -82,6 +83,8 @@ export interface RestoreSessionControllerOptions {
   /** Fallback ServiceAccount of the Jobs; serviceAccounts names one per role (restore, kubedumpRestore). */
   serviceAccountName?: string;
   serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
+  /** Per-role accounts created on demand in a restore's namespace (src/controllers/job-accounts.ts). Default none. */
+  provisionedJobAccounts?: JobAccountsOptions['configured'];
   now?: () => Date;
   /** While waiting for a running backup of the target to end, look again at least this often. Default 5 s. */
   pollMs?: number;
@@ -124,6 +127,7 @@ const isTerminalComponent = (phase: string | undefined): boolean => phase === 'S
 
 export function startRestoreSessionController(options: RestoreSessionControllerOptions): RunningRestoreSessionController {
   const { client, informers, recorder, metrics, logger } = options;
+  const jobAccounts = createJobAccounts({ client, recorder, logger, configured: options.provisionedJobAccounts ?? {} });
   const now = options.now ?? (() => new Date());
   const pollMs = options.pollMs ?? 5_000;
 
@@ -327,6 +331,12 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
           { type: C.RestoreExecutorEnsured, status: 'False', reason: 'FailedToEnsureRestoreExecutor', message: built.errors.map(formatFieldError).join('; ') },
           at,
         );
+        return finish(rs, status, at);
+      }
+      for (const job of built.jobs) {
+        const account = await jobAccounts.ensure(job, ['restore', 'kubedumpRestore'], namespaceOf(rs), rs);
+        if (account.ready) continue;
+        status.conditions = withCondition(status.conditions, { type: C.RestoreExecutorEnsured, status: 'False', reason: account.reason, message: account.message }, at);
         return finish(rs, status, at);
       }
       for (const job of built.jobs) {

@@ -57,6 +57,7 @@ import { ulid } from './ulid.js';
 import { jobComplete, jobFailure, jobFinished } from '../../domain/execution/job-conditions.js';
 import { nameOf, namespaceOf } from '../../domain/rules/common.js';
 import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
+import { createJobAccounts, type JobAccountsOptions } from '../job-accounts.js';
 
 export const SESSION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupSession' };
 export const CONFIGURATION_TYPE = { apiVersion: 'core.kubestash.com/v1alpha1', kind: 'BackupConfiguration' };
@@ -94,6 +95,8 @@ export interface BackupSessionControllerOptions {
   /** Fallback ServiceAccount of the Jobs; serviceAccounts names one per role. */
   serviceAccountName?: string;
   serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
+  /** Per-role accounts created on demand in a session's namespace (src/controllers/job-accounts.ts). Default none. */
+  provisionedJobAccounts?: JobAccountsOptions['configured'];
   now?: () => Date;
   /** Random bytes for snapshot IDs (tests pass a fixed source). Default crypto.randomBytes. */
   random?: (size: number) => Uint8Array;
@@ -140,6 +143,7 @@ const newestFirst = (a: KubeObject, b: KubeObject): number =>
 
 export function startBackupSessionController(options: BackupSessionControllerOptions): RunningBackupSessionController {
   const { client, informers, recorder, metrics, logger } = options;
+  const jobAccounts = createJobAccounts({ client, recorder, logger, configured: options.provisionedJobAccounts ?? {} });
   const now = options.now ?? (() => new Date());
   const random = options.random ?? ((size: number) => randomBytes(size));
   const prerequisitesTimeoutMs = options.prerequisitesTimeoutMs ?? 5 * 60_000;
@@ -258,6 +262,11 @@ export function startBackupSessionController(options: BackupSessionControllerOpt
       const plan = options.planner.planBackup(clusterObjects(bs, configuration, session));
       if (!plan.ok) {
         set({ type: C.BackupExecutorEnsured, status: 'False', reason: plan.reason, message: plan.message });
+        return finish(bs, draft, at, context);
+      }
+      const refused = await firstAccountRefusal(bs, plan.jobs);
+      if (refused !== undefined) {
+        set({ type: C.BackupExecutorEnsured, status: 'False', reason: refused.reason, message: refused.message });
         return finish(bs, draft, at, context);
       }
       const ensured = await ensureSnapshots(bs, configuration, session, plan.components.length, at);
@@ -487,6 +496,15 @@ export function startBackupSessionController(options: BackupSessionControllerOpt
     return { entries };
   }
 
+  /** Why the backup Jobs cannot be created (a kubedump account is missing), after making the others' accounts exist. */
+  async function firstAccountRefusal(bs: BackupSession, planned: readonly KubeObject[]): Promise<{ reason: string; message: string } | undefined> {
+    for (const job of planned) {
+      const outcome = await jobAccounts.ensure(job, ['backup', 'kubedumpBackup'], namespaceOf(bs), bs);
+      if (!outcome.ready) return outcome;
+    }
+    return undefined;
+  }
+
   async function ensureJob(bs: BackupSession, job: KubeObject): Promise<void> {
     const namespace = namespaceOf(bs);
     if (jobs.get(namespace, nameOf(job)) !== undefined) return;
@@ -620,6 +638,7 @@ export function startBackupSessionController(options: BackupSessionControllerOpt
         draft.retentionPolicy = withPolicy.map((entry) => ({ ...entry, phase: 'FailedToApply' as const, error: plan.message }));
         return 'done';
       }
+      await jobAccounts.ensure(plan.job, ['maintenance'], namespace, bs);
       await ensureJob(bs, plan.job);
       set({ type: C.RetentionPolicyExecutorEnsured, status: 'True', reason: 'RetentionPolicyExecutorEnsured', message: `retention Job ${nameOf(plan.job)} created` });
       return 'waiting';

@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
+import type { JobRole, JobServiceAccountSettings } from '../../domain/execution/job-service-accounts.js';
 import { untilAborted, type Controller } from '../manager.js';
 import { startBackupSessionController } from './backup-session-controller.js';
 import { planBackup } from './execution-planner.js';
@@ -13,6 +13,8 @@ export interface BackupSessionControllerFactoryOptions {
   serviceAccountName?: string;
   /** ServiceAccounts per Job role (backup, kubedumpBackup, maintenance for retention); a missing role uses serviceAccountName. */
   serviceAccounts?: JobServiceAccountSettings['serviceAccounts'];
+  /** Per-role accounts created on demand in a session's namespace (configuredRoleAccounts). Default none. */
+  provisionedJobAccounts?: Readonly<Partial<Record<JobRole, string>>>;
   /** Where the backup metrics are registered (serve passes the webhook app's). Default: a registry of its own. */
   registry?: Registry;
   /** The clock (tests pass a fake). Default: the system clock. */
@@ -40,6 +42,7 @@ export function backupSessionController(options: BackupSessionControllerFactoryO
         image: options.image,
         ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
         ...(options.serviceAccounts === undefined ? {} : { serviceAccounts: options.serviceAccounts }),
+        ...(options.provisionedJobAccounts === undefined ? {} : { provisionedJobAccounts: options.provisionedJobAccounts }),
         ...(options.now === undefined ? {} : { now: options.now }),
         ...(options.prerequisitesTimeoutMs === undefined ? {} : { prerequisitesTimeoutMs: options.prerequisitesTimeoutMs }),
       });

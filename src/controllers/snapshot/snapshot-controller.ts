@@ -19,6 +19,7 @@ import { DEFAULT_INIT_RETRY, type InitJobRetry } from '../storage/init-job.js';
 import { BACKUP_STORAGE, deleteIfPresent, hasFinalizer, isDeleting, JOB, keyOf, removeFinalizer, REPOSITORY, SNAPSHOT, splitKey } from '../storage/kube-writes.js';
 import { storageKeyOfRepository } from '../storage/storage-controller.js';
 import { namespaceOf } from '../../domain/rules/common.js';
+import { createJobAccounts, type JobAccountsOptions } from '../job-accounts.js';
 
 export interface SnapshotControllerOptions {
   /** The autostash image the wipe Jobs run. */
@@ -30,6 +31,8 @@ export interface SnapshotControllerOptions {
   now?: () => Date;
   /** A failed wipe Job runs again `baseMs` after it failed. Default 1 min. */
   retry?: Partial<InitJobRetry>;
+  /** Per-role accounts created on demand in the Job's namespace (configuredRoleAccounts; maintenance is used). Default none. */
+  provisionedJobAccounts?: JobAccountsOptions['configured'];
   /** Snapshots reconciled at once. Default 4. */
   concurrency?: number;
 }
@@ -51,6 +54,7 @@ export function snapshotController(options: SnapshotControllerOptions): Snapshot
 
   async function start(context: ControllerContext): Promise<void> {
     const { client, informers, signal, logger, recorder } = context;
+    const jobAccounts = createJobAccounts({ client, recorder, logger, configured: options.provisionedJobAccounts ?? {} });
     for (const kind of [SNAPSHOT, REPOSITORY, BACKUP_STORAGE, JOB]) client.registerResource(kind.type, kind.resource);
     const snapshots = informers.informerFor<Snapshot>(SNAPSHOT.type, { resource: SNAPSHOT.resource });
     const repositories = informers.informerFor<Repository>(REPOSITORY.type, { resource: REPOSITORY.resource });
@@ -78,6 +82,7 @@ export function snapshotController(options: SnapshotControllerOptions): Snapshot
           recorder.warning(snapshot, 'WipeOutFailed', `cannot build the wipe Job: ${built.errors.map((error) => `${error.path}: ${error.message}`).join('; ')}`);
           return { requeueAfterMs: retry.maxMs };
         }
+        await jobAccounts.ensure(built.job, ['maintenance'], namespace, snapshot);
         try {
           await client.create(built.job);
           recorder.normal(snapshot, 'WipeOutStarted', `Job ${jobName} removes the snapshot's data from the backend`);

@@ -9,6 +9,7 @@ import { ATTEMPT_ANNOTATION, jobOutcome, OBSERVED_GENERATION_ANNOTATION } from '
 import type { KubeObject } from '../../domain/kube-object.js';
 import { isAlreadyExists, type KubeClient } from '../../kube/client.js';
 import type { Informer } from '../informer.js';
+import type { JobAccounts } from '../job-accounts.js';
 import { backoffDelay } from '../work-queue.js';
 import { deleteIfPresent, isDeleting, JOB } from './kube-writes.js';
 import { nameOf, namespaceOf } from '../../domain/rules/common.js';
@@ -33,6 +34,8 @@ export interface InitJobInput {
   retry: InitJobRetry;
   /** The caller's memory of re-runs by object uid, so a re-run made after a deletion keeps its number. */
   attempts: Map<string, { generation: string; attempt: number }>;
+  /** Makes the Job's maintenance ServiceAccount exist before the Job is created. */
+  jobAccounts: JobAccounts;
 }
 
 export interface InitJobState {
@@ -58,6 +61,7 @@ export async function reconcileInitJob(input: InitJobInput): Promise<InitJobStat
   const name = nameOf(first.job);
   const job = jobs.get(namespace, name);
   if (job === undefined) {
+    await input.jobAccounts.ensure(first.job, ['maintenance'], namespace, object);
     try {
       await client.create(first.job);
     } catch (error) {

@@ -17,6 +17,7 @@ import { createWorkQueue, type WorkQueue } from '../work-queue.js';
 import { DEFAULT_INIT_RETRY, reconcileInitJob, type InitJobRetry } from './init-job.js';
 import { BACKUP_STORAGE, isDeleting, JOB, keyOf, REPOSITORY, splitKey, writeStatus } from './kube-writes.js';
 import { namespaceOf } from '../../domain/rules/common.js';
+import { createJobAccounts, type JobAccountsOptions } from '../job-accounts.js';
 
 export interface StorageControllerOptions {
   /** The autostash image the init Jobs run. */
@@ -28,6 +29,8 @@ export interface StorageControllerOptions {
   now?: () => Date;
   /** When a failed init Job runs again. Default 1 min doubling to 10 min. */
   initRetry?: Partial<InitJobRetry>;
+  /** Per-role accounts created on demand in the Job's namespace (configuredRoleAccounts; maintenance is used). Default none. */
+  provisionedJobAccounts?: JobAccountsOptions['configured'];
   /** Storages reconciled at once. Default 4. */
   concurrency?: number;
 }
@@ -55,6 +58,7 @@ export function storageController(options: StorageControllerOptions): StorageCon
 
   async function start(context: ControllerContext): Promise<void> {
     const { client, informers, signal, logger } = context;
+    const jobAccounts = createJobAccounts({ client, recorder: context.recorder, logger, configured: options.provisionedJobAccounts ?? {} });
     for (const kind of [BACKUP_STORAGE, REPOSITORY, JOB]) client.registerResource(kind.type, kind.resource);
     const storages = informers.informerFor<BackupStorage>(BACKUP_STORAGE.type, { resource: BACKUP_STORAGE.resource });
     const repositories = informers.informerFor<Repository>(REPOSITORY.type, { resource: REPOSITORY.resource });
@@ -71,7 +75,7 @@ export function storageController(options: StorageControllerOptions): StorageCon
       if (storage === undefined) return;
       if (isDeleting(storage)) return;
       const now = clock();
-      const init = await reconcileInitJob({ client, jobs, object: storage, build: (attempt) => buildInitStorageJob(storage, settings, attempt), now, retry, attempts });
+      const init = await reconcileInitJob({ client, jobs, object: storage, build: (attempt) => buildInitStorageJob(storage, settings, attempt), now, retry, attempts, jobAccounts });
       const stored = repositories.byIndex(BY_STORAGE, key).filter((repository) => !isDeleting(repository));
       const written = await writeStatus<BackupStorage>(client, BACKUP_STORAGE, storage, (current) => desiredStatus(current, init.failure, stored, now));
       if (written !== undefined && written.status?.phase !== storage.status?.phase) {
