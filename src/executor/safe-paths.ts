@@ -85,7 +85,8 @@ export async function resolveInsideMount(view: MountView, containerPath: string,
   if (mount === undefined) throw new ExecError(`${what} ${JSON.stringify(containerPath)} is not inside a volume mounted in the Job`);
   const hostPath = translatePath(view.volumeMap, containerPath);
   const [realMount, realTarget] = await Promise.all([realPathOrAncestor(translatePath(view.volumeMap, mount)), realPathOrAncestor(hostPath)]).catch((error: NodeJS.ErrnoException) => {
-    throw new ExecError(`${what} ${JSON.stringify(containerPath)} cannot be resolved (${error.code ?? error.message})`);
+    // realpath fails with a system error, which always has a code (ENOTDIR, ELOOP, EACCES).
+    throw new ExecError(`${what} ${JSON.stringify(containerPath)} cannot be resolved (${String(error.code)})`);
   });
   if (!isWithin(realMount, realTarget)) {
     throw new ExecError(`${what} ${JSON.stringify(containerPath)} leads out of the volume mounted at ${mount} through a symbolic link: refused`);

@@ -55,6 +55,7 @@ t.test('without a volume map, the process mount points decide, and / is the moun
   t.equal(await resolveInsideMount(view, join(volume, 'app'), 'restore target'), join(volume, 'app'));
   await t.rejects(resolveInsideMount(view, join(volume, 'escape'), 'restore target'), /leads out of the volume mounted at .*\/volume through a symbolic link/);
   t.equal(mountOf({ mountPoints: () => [] }, '/etc'), '/');
+  t.equal(await resolveInsideMount({}, join(volume, 'app'), 'restore target'), join(volume, 'app'), "by default this process's own mount points decide");
   t.equal(mountOf({ mountPoints: () => ['/data/', '/data/sub'] }, '/data/sub/x'), '/data/sub');
   t.equal(mountOf({ volumeMap: { '/data': '/tmp/x' } }, '/database'), undefined);
 });
