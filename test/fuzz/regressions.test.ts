@@ -86,9 +86,9 @@ t.test('validate regressions', async (t) => {
     { found: 'a number as apiVersion, next to a good document', yaml: 'apiVersion: 7\nkind: BackupStorage\nmetadata: {name: s}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n', code: 1, output: 'FAIL BackupStorage s: apiVersion: must be a string, got a number\nOK ConfigMap default/c (not a KubeStash kind: only apiVersion, kind and metadata were checked)\n' },
     {
       found: 'a YAML complex key with a newline became a field name whose WARN line split into a second line',
-      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\nFAIL b"\n',
+      yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: "a\\nFAIL\\tb"\n',
       code: 0,
-      output: 'OK ConfigMap default/a\\nFAIL b (not a KubeStash kind: only apiVersion, kind and metadata were checked)\n',
+      output: 'OK ConfigMap default/a\\nFAIL\\tb (not a KubeStash kind: only apiVersion, kind and metadata were checked)\n',
     },
     { found: 'labels that are a list', yaml: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: [a]}\n', code: 1, output: 'FAIL ConfigMap c: metadata.labels: must be a map of strings, got an array\n' },
     { found: 'a document nested 1,000 levels deep came back as "YAML: Maximum call stack size exceeded"', yaml: `data: ${'['.repeat(1000)}1${']'.repeat(1000)}\n`, code: 2, output: 'FAIL <stdin>:1: YAML: nests too deeply to be read (no Kubernetes object has more than 128 levels)\n' },
