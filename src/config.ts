@@ -91,9 +91,18 @@ export interface ShutdownConfig {
   readonly drainMs: number;
 }
 
+/** When the webhook sheds admission requests with 503 (src/server/load-shedding.ts). */
+export interface LoadSheddingConfig {
+  /** Mean event-loop delay over a sample above which requests are shed (default 200 ms). */
+  readonly maxEventLoopDelayMs: number;
+  /** Heap in use above which requests are shed; undefined: 90 % of V8's heap limit. */
+  readonly maxHeapUsedBytes: number | undefined;
+}
+
 export interface Config {
   readonly certificates: CertificatesConfig;
   readonly shutdown: ShutdownConfig;
+  readonly loadShedding: LoadSheddingConfig;
   readonly webhook: WebhookConfig;
   readonly embedded: EmbeddedConfig;
   readonly controller: ControllerConfig;
@@ -134,6 +143,8 @@ export interface ServeFlags {
   certLifetime?: string;
   certRenewFraction?: string;
   shutdownDrain?: string;
+  maxEventLoopDelay?: string;
+  maxHeapUsed?: string;
 }
 
 /** A configuration value that cannot be used; `source` names the flag or variable. */
@@ -345,9 +356,20 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
   const [drainText = '5s', drainSource] = pick(flags.shutdownDrain, '--shutdown-drain', env, 'AUTOSTASH_SHUTDOWN_DRAIN');
   const drainMs = parseDurationMs(drainText, drainSource, 0, 5 * 60_000, 'the range 0s to 5m');
 
+  const [delayText = '200ms', delaySource] = pick(flags.maxEventLoopDelay, '--max-event-loop-delay', env, 'AUTOSTASH_MAX_EVENT_LOOP_DELAY');
+  const maxEventLoopDelayMs = parseDurationMs(delayText, delaySource, 10, 60_000, 'the range 10ms to 1m');
+  const [heapText, heapSource] = pick(flags.maxHeapUsed, '--max-heap-used', env, 'AUTOSTASH_MAX_HEAP_USED');
+  let maxHeapUsedBytes: number | undefined;
+  if (heapText !== undefined) {
+    const mebibytes = /^\d+$/.test(heapText) ? Number(heapText) : Number.NaN;
+    if (!(mebibytes >= 32 && mebibytes <= 1_048_576)) throw new ConfigError(heapSource, `"${heapText}" is not a number of MiB between 32 and 1048576`);
+    maxHeapUsedBytes = mebibytes * 1024 * 1024;
+  }
+
   return Object.freeze({
     certificates: loadCertificates(flags, env, certFile !== undefined),
     shutdown: Object.freeze({ drainMs }),
+    loadShedding: Object.freeze({ maxEventLoopDelayMs, maxHeapUsedBytes }),
     webhook: Object.freeze({
       host,
       port: parsePort(portText, portSource),

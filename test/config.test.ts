@@ -148,6 +148,9 @@ t.test('certificate source, Secret, lifetimes and renewal fraction', async (t) =
   const defaults = loadConfig({}, {});
   t.same(defaults.certificates, { source: undefined, secretName: 'autostash-webhook-tls', caLifetimeMs: 43800 * 3_600_000, certLifetimeMs: 8760 * 3_600_000, renewFraction: 0.3333 });
   t.same(defaults.shutdown, { drainMs: 5000 });
+  t.same(defaults.loadShedding, { maxEventLoopDelayMs: 200, maxHeapUsedBytes: undefined });
+  t.same(loadConfig({ maxEventLoopDelay: '1s', maxHeapUsed: '512' }, {}).loadShedding, { maxEventLoopDelayMs: 1000, maxHeapUsedBytes: 512 * 1024 * 1024 });
+  t.same(loadConfig({}, { AUTOSTASH_MAX_EVENT_LOOP_DELAY: '50ms', AUTOSTASH_MAX_HEAP_USED: '64' }).loadShedding, { maxEventLoopDelayMs: 50, maxHeapUsedBytes: 64 * 1024 * 1024 });
   const fromEnv = loadConfig({}, { AUTOSTASH_CERT_SOURCE: 'cert-manager', AUTOSTASH_CERT_SECRET: 'tls', AUTOSTASH_CA_LIFETIME: '2h', AUTOSTASH_CERT_LIFETIME: '30m', AUTOSTASH_CERT_RENEW_FRACTION: '.5', AUTOSTASH_SHUTDOWN_DRAIN: '0s' });
   t.same(fromEnv.certificates, { source: 'cert-manager', secretName: 'tls', caLifetimeMs: 7_200_000, certLifetimeMs: 1_800_000, renewFraction: 0.5 });
   t.equal(fromEnv.shutdown.drainMs, 0);
@@ -169,6 +172,10 @@ t.test('certificate source, Secret, lifetimes and renewal fraction', async (t) =
     ['fraction not a number', { certRenewFraction: 'third' }, {}, '--cert-renew-fraction', /not a fraction/],
     ['drain not a duration', { shutdownDrain: 'soon' }, {}, '--shutdown-drain', /not a duration/],
     ['drain too long', {}, { AUTOSTASH_SHUTDOWN_DRAIN: '1h' }, 'AUTOSTASH_SHUTDOWN_DRAIN', /outside the range 0s to 5m/],
+    ['event-loop delay not a duration', { maxEventLoopDelay: '200' }, {}, '--max-event-loop-delay', /not a duration/],
+    ['event-loop delay too short', {}, { AUTOSTASH_MAX_EVENT_LOOP_DELAY: '1ms' }, 'AUTOSTASH_MAX_EVENT_LOOP_DELAY', /outside the range 10ms to 1m/],
+    ['heap limit not a number', { maxHeapUsed: '1Gi' }, {}, '--max-heap-used', /"1Gi" is not a number of MiB between 32 and 1048576/],
+    ['heap limit too small', {}, { AUTOSTASH_MAX_HEAP_USED: '8' }, 'AUTOSTASH_MAX_HEAP_USED', /not a number of MiB/],
   ];
   for (const [name, flags, env, source, message] of rejected) {
     t.throws(() => loadConfig(flags, env), { name: 'ConfigError', source, message }, name);

@@ -236,6 +236,10 @@ export async function startServer(
     },
     logger,
     https: { key: initialPair.key, cert: initialPair.cert },
+    loadShedding: {
+      maxEventLoopDelayMs: config.loadShedding.maxEventLoopDelayMs,
+      ...(config.loadShedding.maxHeapUsedBytes !== undefined ? { maxHeapUsedBytes: config.loadShedding.maxHeapUsedBytes } : {}),
+    },
     onAdmitted: (event) => autoBackup.handOver(event),
   });
   const certificateLogger = logger.child({ component: 'certificates' });
