@@ -30,6 +30,7 @@ import { parseApiPath, type ApiPath } from './resource-path.js';
 import { sendJson, sendRawJson, sendStatus } from './responses.js';
 import { handleResourceRequest, type RestContext } from './rest-handler.js';
 import { OpenWatches } from './watch-stream.js';
+import { withTlsPolicy } from '../../server/tls-policy.js';
 
 export interface ApiServerOptions {
   api: EmbeddedApi;
@@ -69,7 +70,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const context: RestContext = { api: options.api, open, now: options.now ?? Date.now };
   let serverAddress = `${host}:${options.port ?? 6443}`;
 
-  const server = createServer({ key: options.tls.key, cert: options.tls.cert, keepAlive: true }, (request, response) => {
+  const server = createServer(withTlsPolicy({ key: options.tls.key, cert: options.tls.cert, keepAlive: true }), (request, response) => {
     handle(request, response).catch((error: unknown) => {
       const apiError = asApiError(error);
       if (apiError.code >= 500) options.logger.error({ err: error, method: request.method, path: pathOf(request) }, 'embedded api request failed');

@@ -5,6 +5,7 @@
  * those requests carried is stored. Health and version probes stay anonymous, as on kube-apiserver.
  */
 import { Agent, request } from 'node:https';
+import { connect } from 'node:tls';
 import t from 'tap';
 import { startTestControlPlane } from '../../helpers/control-plane.js';
 
@@ -103,6 +104,17 @@ t.test('every path refuses requests without the right bearer token', async (t) =
   }
   const stored = (await authorized('/api/v1/namespaces/default/configmaps')) as { items: Array<{ metadata: { name: string } }> };
   t.notOk(stored.items.some((item) => item.metadata.name === 'probe-object'), 'no refused request stored anything');
+  const handshake = (options: { maxVersion?: 'TLSv1.1' | 'TLSv1.2'; ciphers?: string }): Promise<string> =>
+    new Promise((resolve) => {
+      const socket = connect({ host: url.hostname, port: Number(url.port), ca: plane.caCert, minVersion: 'TLSv1', ...options }, () => {
+        resolve(`${socket.getProtocol()} ${socket.getCipher().name}`);
+        socket.end();
+      });
+      socket.on('error', () => resolve('refused'));
+    });
+  t.equal(await handshake({ maxVersion: 'TLSv1.1', ciphers: 'ALL:@SECLEVEL=0' }), 'refused', 'the plane refuses TLS 1.1');
+  t.equal(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA:@SECLEVEL=0' }), 'refused', 'and CBC suites');
+  t.match(await handshake({}), /^TLSv1\.3 TLS_/, 'and speaks TLS 1.3');
   const withToken = await send('POST', '/api/v1/namespaces/default/configmaps', `Bearer ${token}`, probeBody('authorized'));
   t.equal(withToken.status, 201, 'the same create with the token succeeds (the probes were refused for their credentials alone)');
 });
