@@ -46,8 +46,9 @@ t.test('defaults: a 200 ms event-loop delay limit, 90 % of the heap limit, 1 s s
 
 t.test('a blocked event loop makes /validate and /mutate answer 503 with Retry-After instead of stalling; /healthz stays 200; /readyz reports the pressure', async (t) => {
   const server = await listening(t, { loadShedding: { maxEventLoopDelayMs: 40, sampleIntervalMs: 50, retryAfterSeconds: 3 } });
-  const before = await server.post('/validate');
-  t.equal(before.status, 200, 'admitted before the load');
+  // On a busy shared machine a 40 ms limit can trip on its own: wait for a calm sample first.
+  await eventually('/validate admitted before the load', async () => (await server.post('/validate')).status === 200, 60_000);
+  t.pass('admitted before the load');
 
   const unblock = blockEventLoop();
   let unblocked = false;
