@@ -93,7 +93,7 @@ export interface ShutdownConfig {
 
 /** When the webhook sheds admission requests with 503 (src/server/load-shedding.ts). */
 export interface LoadSheddingConfig {
-  /** Mean event-loop delay over a sample above which requests are shed (default 200 ms). */
+  /** Mean event-loop delay over a sample above which requests are shed (default 1 s). */
   readonly maxEventLoopDelayMs: number;
   /** Heap in use above which requests are shed; undefined: 90 % of V8's heap limit. */
   readonly maxHeapUsedBytes: number | undefined;
@@ -356,7 +356,7 @@ export function loadConfig(flags: ServeFlags = {}, env: NodeJS.ProcessEnv = proc
   const [drainText = '5s', drainSource] = pick(flags.shutdownDrain, '--shutdown-drain', env, 'AUTOSTASH_SHUTDOWN_DRAIN');
   const drainMs = parseDurationMs(drainText, drainSource, 0, 5 * 60_000, 'the range 0s to 5m');
 
-  const [delayText = '200ms', delaySource] = pick(flags.maxEventLoopDelay, '--max-event-loop-delay', env, 'AUTOSTASH_MAX_EVENT_LOOP_DELAY');
+  const [delayText = '1s', delaySource] = pick(flags.maxEventLoopDelay, '--max-event-loop-delay', env, 'AUTOSTASH_MAX_EVENT_LOOP_DELAY');
   const maxEventLoopDelayMs = parseDurationMs(delayText, delaySource, 10, 60_000, 'the range 10ms to 1m');
   const [heapText, heapSource] = pick(flags.maxHeapUsed, '--max-heap-used', env, 'AUTOSTASH_MAX_HEAP_USED');
   let maxHeapUsedBytes: number | undefined;

@@ -148,7 +148,7 @@ t.test('certificate source, Secret, lifetimes and renewal fraction', async (t) =
   const defaults = loadConfig({}, {});
   t.same(defaults.certificates, { source: undefined, secretName: 'autostash-webhook-tls', caLifetimeMs: 43800 * 3_600_000, certLifetimeMs: 8760 * 3_600_000, renewFraction: 0.3333 });
   t.same(defaults.shutdown, { drainMs: 5000 });
-  t.same(defaults.loadShedding, { maxEventLoopDelayMs: 200, maxHeapUsedBytes: undefined });
+  t.same(defaults.loadShedding, { maxEventLoopDelayMs: 1000, maxHeapUsedBytes: undefined });
   t.same(loadConfig({ maxEventLoopDelay: '1s', maxHeapUsed: '512' }, {}).loadShedding, { maxEventLoopDelayMs: 1000, maxHeapUsedBytes: 512 * 1024 * 1024 });
   t.same(loadConfig({}, { AUTOSTASH_MAX_EVENT_LOOP_DELAY: '50ms', AUTOSTASH_MAX_HEAP_USED: '64' }).loadShedding, { maxEventLoopDelayMs: 50, maxHeapUsedBytes: 64 * 1024 * 1024 });
   const fromEnv = loadConfig({}, { AUTOSTASH_CERT_SOURCE: 'cert-manager', AUTOSTASH_CERT_SECRET: 'tls', AUTOSTASH_CA_LIFETIME: '2h', AUTOSTASH_CERT_LIFETIME: '30m', AUTOSTASH_CERT_RENEW_FRACTION: '.5', AUTOSTASH_SHUTDOWN_DRAIN: '0s' });

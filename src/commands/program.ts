@@ -51,7 +51,7 @@ export function buildCli(): Command {
     .option('--cert-lifetime <duration>', 'self-managed: lifetime of the serving certificate (default 8760h)')
     .option('--cert-renew-fraction <ratio>', 'self-managed: renew when less than this fraction of a lifetime is left (default 0.3333)')
     .option('--shutdown-drain <duration>', 'on SIGTERM: how long /readyz fails while requests are still served before the server closes (default 5s)')
-    .option('--max-event-loop-delay <duration>', 'shed admission requests with 503 while the mean event-loop delay is above this (default 200ms)')
+    .option('--max-event-loop-delay <duration>', 'shed admission requests with 503 while the mean event-loop delay is above this (default 1s)')
     .option('--max-heap-used <MiB>', 'shed admission requests with 503 while the heap in use is above this many MiB (default 90% of the heap limit)')
     .action(async (flags) => {
       const { runServe } = await import('./serve.js');

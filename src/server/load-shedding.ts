@@ -29,13 +29,15 @@ export interface PressureReport {
 }
 
 /**
- * Defaults: 200 ms of mean event-loop delay is forty times the webhook's p99 target and far below any
- * timeoutSeconds, so it means the process is starved, not busy; 90 % of V8's heap limit is the last point
- * before an out-of-memory crash that would take every in-flight request with it.
+ * Defaults: a mean event-loop delay of 1 s is two hundred times the webhook's p99 target and half the 2 s
+ * timeoutSeconds of the install's webhook configurations: answers are about to miss the API server's deadline,
+ * so a 503 now beats a timeout later (a lower limit sheds requests that would still have been answered in
+ * time, and trips on a merely busy, shared node). 90 % of V8's heap limit is the last point before an
+ * out-of-memory crash that would take every in-flight request with it.
  */
 export function defaultLoadShedding(): LoadSheddingOptions {
   return {
-    maxEventLoopDelayMs: 200,
+    maxEventLoopDelayMs: 1000,
     maxHeapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.9),
     sampleIntervalMs: 1000,
     retryAfterSeconds: 5,
@@ -52,9 +54,11 @@ export function pressureOf(app: FastifyInstance, limits: LoadSheddingOptions): P
   const usage = app.memoryUsage();
   const report = { underPressure: app.isUnderPressure(), eventLoopDelayMs: Math.round(usage.eventLoopDelay), heapUsedBytes: usage.heapUsed };
   if (!report.underPressure) return report;
+  // under-pressure reports an infinite delay when the loop was blocked for a whole sample (no tick measured).
+  const delay = Number.isFinite(report.eventLoopDelayMs) ? `${report.eventLoopDelayMs} ms` : `over ${limits.sampleIntervalMs} ms (blocked for a whole sample)`;
   const reason =
     usage.eventLoopDelay > limits.maxEventLoopDelayMs
-      ? `event loop delay ${report.eventLoopDelayMs} ms is over the ${limits.maxEventLoopDelayMs} ms limit`
+      ? `event loop delay ${delay} is over the ${limits.maxEventLoopDelayMs} ms limit`
       : `heap in use ${mebibytes(usage.heapUsed)} is over the ${mebibytes(limits.maxHeapUsedBytes)} limit`;
   return { ...report, reason };
 }

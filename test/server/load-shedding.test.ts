@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
-import { defaultLoadShedding } from '../../src/server/load-shedding.js';
+import { defaultLoadShedding, pressureOf } from '../../src/server/load-shedding.js';
 import { eventually } from '../helpers/eventually.js';
 import { httpsRequest, throwawayCertificates } from '../helpers/tls-fixtures.js';
 import { backupStorage, backupStorageKind, fakeRegistry } from '../fixtures/admission/fake-rules.js';
@@ -36,9 +36,9 @@ function blockEventLoop(): () => void {
   return () => clearInterval(timer);
 }
 
-t.test('defaults: a 200 ms event-loop delay limit, 90 % of the heap limit, 1 s samples, Retry-After 5 s', async (t) => {
+t.test('defaults: a 1 s event-loop delay limit, 90 % of the heap limit, 1 s samples, Retry-After 5 s', async (t) => {
   const defaults = defaultLoadShedding();
-  t.equal(defaults.maxEventLoopDelayMs, 200);
+  t.equal(defaults.maxEventLoopDelayMs, 1000);
   t.equal(defaults.sampleIntervalMs, 1000);
   t.equal(defaults.retryAfterSeconds, 5);
   t.ok(defaults.maxHeapUsedBytes > 64 * 1024 * 1024, 'a heap limit far above what the webhook uses');
@@ -63,7 +63,7 @@ t.test('a blocked event loop makes /validate and /mutate answer 503 with Retry-A
   const body = JSON.parse(shed.body) as { statusCode: number; error: string; message: string };
   t.equal(body.statusCode, 503);
   t.equal(body.error, 'Service Unavailable');
-  t.match(body.message, /^autostash is overloaded \(event loop delay \d+ ms is over the 40 ms limit\): retry in 3 s$/);
+  t.match(body.message, /^autostash is overloaded \(event loop delay (\d+ ms|over 50 ms \(blocked for a whole sample\)) is over the 40 ms limit\): retry in 3 s$/);
   const shedMutate = await eventually('a shed /mutate', async () => {
     const reply = await server.post('/mutate');
     return reply.status === 503 ? reply : undefined;
@@ -78,7 +78,7 @@ t.test('a blocked event loop makes /validate and /mutate answer 503 with Retry-A
     const reply = await server.get('/readyz');
     return reply.status === 503 ? reply : undefined;
   }, 60_000);
-  t.match(JSON.parse(ready.body), { status: 'under pressure', reason: /event loop delay \d+ ms is over the 40 ms limit/ });
+  t.match(JSON.parse(ready.body), { status: 'under pressure', reason: /event loop delay (\d+ ms|over 50 ms \(blocked for a whole sample\)) is over the 40 ms limit/ });
 
   unblock();
   unblocked = true;
@@ -94,6 +94,16 @@ t.test('a heap over its limit sheds admission with a reason naming the heap', as
   }, 30_000);
   t.match(JSON.parse(shed.body).message, /heap in use \d+ MiB is over the 0 MiB limit\): retry in 5 s/);
   t.equal(shed.headers['retry-after'], '5');
+});
+
+t.test('the reasons, one row per reading', async (t) => {
+  const limits = { ...defaultLoadShedding(), maxEventLoopDelayMs: 100, maxHeapUsedBytes: 64 * 1024 * 1024, sampleIntervalMs: 500 };
+  const appReading = (eventLoopDelay: number, heapUsed: number, underPressure: boolean) =>
+    ({ memoryUsage: () => ({ eventLoopDelay, heapUsed, rssBytes: 0, eventLoopUtilized: 0 }), isUnderPressure: () => underPressure }) as unknown as Parameters<typeof pressureOf>[0];
+  t.same(pressureOf(appReading(12.4, 1, false), limits), { underPressure: false, eventLoopDelayMs: 12, heapUsedBytes: 1 });
+  t.equal(pressureOf(appReading(250.2, 1, true), limits).reason, 'event loop delay 250 ms is over the 100 ms limit');
+  t.equal(pressureOf(appReading(Number.POSITIVE_INFINITY, 1, true), limits).reason, 'event loop delay over 500 ms (blocked for a whole sample) is over the 100 ms limit');
+  t.equal(pressureOf(appReading(3, 100 * 1024 * 1024, true), limits).reason, 'heap in use 100 MiB is over the 64 MiB limit');
 });
 
 t.test('loadShedding false: no limit applies, however low', async (t) => {
