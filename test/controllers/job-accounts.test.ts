@@ -3,9 +3,9 @@
 // accounts required, races and API errors handled.
 import t from 'tap';
 import { createEventRecorder } from '../../src/controllers/event-recorder.js';
-import { createJobAccounts, type JobAccounts } from '../../src/controllers/job-accounts.js';
+import { createJobAccounts } from '../../src/controllers/job-accounts.js';
 import type { KubeObject } from '../../src/domain/kube-object.js';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import { createKubeClient, type KubeClient, type ObjectRef } from '../../src/kube/client.js';
 import { silentLogger, startTestControlPlane } from '../helpers/control-plane.js';
 
 const SA = { apiVersion: 'v1', kind: 'ServiceAccount' };
@@ -77,7 +77,7 @@ t.test("Jobs running as anything but the role's configured account are left alon
 
 t.test("a foreign account of the same name is not touched, not bound, and reported", async (t) => {
   const { namespace, about } = await freshNamespace();
-  const foreign = await client.create({ ...SA, metadata: { name: 'autostash-backup-job', namespace, labels: { team: 'a' } } });
+  const foreign = await client.create<KubeObject>({ ...SA, metadata: { name: 'autostash-backup-job', namespace, labels: { team: 'a' } } });
   t.same(await accounts.ensure(jobAs('autostash-backup-job'), ['backup'], namespace, about), { ready: true }, 'the Job may still run as it');
   const after = await client.get({ ...SA, namespace, name: 'autostash-backup-job' });
   t.equal(after.metadata?.resourceVersion, foreign.metadata?.resourceVersion);
@@ -98,7 +98,7 @@ t.test("the install's own account (the chart's labels) is its business: no RoleB
 
 t.test('a foreign RoleBinding of the same name is not touched and is reported', async (t) => {
   const { namespace, about } = await freshNamespace();
-  const foreign = await client.create({
+  const foreign = await client.create<KubeObject>({
     ...RB,
     metadata: { name: 'autostash-backup-job', namespace },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
@@ -130,12 +130,12 @@ t.test('kubedump accounts are required, never created', async (t) => {
 });
 
 /** The real client, except that the first lookup of each kind lets `racer` create the object right after it answered "missing". */
-function racingClient(racer: (ref: { kind: string; namespace?: string; name: string }) => Promise<void>): KubeClient {
+function racingClient(racer: (ref: ObjectRef) => Promise<void>): KubeClient {
   const raced = new Set<string>();
   return new Proxy(client, {
     get(target, property, receiver) {
       if (property !== 'find') return Reflect.get(target, property, receiver) as unknown;
-      return async (ref: { kind: string; namespace?: string; name: string }) => {
+      return async (ref: ObjectRef) => {
         const found = await target.find(ref);
         if (found === undefined && !raced.has(ref.kind)) {
           raced.add(ref.kind);

@@ -51,7 +51,7 @@ t.test('the backup account and its RoleBinding are created before the first Job;
 t.test('a foreign ServiceAccount of the same name is not touched and is reported on the session', async (t) => {
   const h = await startHarness(t);
   await installAddons(h, SLEEP);
-  const foreign = await h.client.create({ ...SA, metadata: { name: 'autostash-backup-job', namespace: NS, labels: { owner: 'team-a' } } });
+  const foreign = await h.client.create<KubeObject>({ ...SA, metadata: { name: 'autostash-backup-job', namespace: NS, labels: { owner: 'team-a' } } });
   await h.client.create(configuration({ retention: false }));
   await h.start(CONTROLLER_OPTIONS);
   await h.client.create(backupSession('first'));
