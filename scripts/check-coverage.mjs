@@ -2,7 +2,7 @@
 // 100% or nothing; we choose explicit floors instead (docs/decisions/0001-test-coverage-thresholds.md).
 import { readFileSync } from 'node:fs';
 
-const floors = { lines: 95, statements: 95, functions: 94, branches: 90 };
+const floors = { lines: 98, statements: 98, functions: 98, branches: 92 };
 const reportPath = new URL('../.tap/report/coverage-summary.json', import.meta.url);
 
 let summary;

@@ -83,7 +83,7 @@ export const InstallValuesSchema = strict(
           },
           'ServiceAccount names per Job role.',
         ),
-        namespaces: Type.Array(Type.String({ pattern: DNS_LABEL, maxLength: 63 }), { description: 'Namespaces (besides the release namespace) whose BackupSessions and RestoreSessions run Jobs: each gets the ServiceAccounts and RoleBindings.' }),
+        namespaces: Type.Array(Type.String({ pattern: DNS_LABEL, maxLength: 63 }), { description: 'Namespaces (besides the release namespace) given the Job ServiceAccounts and RoleBindings at install. Backup, restore and maintenance accounts are also created on demand in any namespace; kubedump Jobs need theirs listed here.' }),
       },
       'ServiceAccounts of backup, restore, kubedump and maintenance Jobs (an addon jobTemplate.spec.serviceAccountName still wins).',
     ),

@@ -71,7 +71,8 @@ t.test('default values render to the generated install', async (t) => {
   const { notes } = compare(t, 'autostash', 'autostash', DEFAULT_VALUES);
   t.match(notes, /autostash 0\.1\.0 is installed in namespace autostash \(2 replicas, certificates: self-managed\)/);
   t.match(notes, /kubectl -n autostash rollout status deployment\/autostash/);
-  t.match(notes, /list those namespaces in\njobServiceAccounts\.namespaces/);
+  t.match(notes, /creates their\nServiceAccounts and RoleBindings there on demand/);
+  t.match(notes, /list the namespaces of kubedump sessions in\njobServiceAccounts\.namespaces/);
   t.match(notes, /ConfigMap autostash\/autostash-dashboard/);
 });
 
