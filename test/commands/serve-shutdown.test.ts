@@ -15,6 +15,7 @@ import { handleShutdownSignals, startServer } from '../../src/commands/serve.js'
 import { ensureNamespace } from '../../src/embedded/install-autostash.js';
 import type { KubeObject } from '../../src/domain/kube-object.js';
 import { eventually, silentLogger, startTestControlPlane } from '../helpers/control-plane.js';
+import { acceptableRetentionPolicy, createReview } from '../helpers/admission-review.js';
 
 const LEASES = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' };
 
@@ -40,20 +41,7 @@ const accepts = (port: number): Promise<boolean> =>
     socket.on('error', () => resolve(false));
   });
 
-const review = JSON.stringify({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid: 'in-flight',
-    kind: { group: 'storage.kubestash.com', version: 'v1alpha1', kind: 'RetentionPolicy' },
-    resource: { group: 'storage.kubestash.com', version: 'v1alpha1', resource: 'retentionpolicies' },
-    operation: 'CREATE',
-    namespace: 'demo',
-    userInfo: { username: 'test' },
-    object: { apiVersion: 'storage.kubestash.com/v1alpha1', kind: 'RetentionPolicy', metadata: { name: 'r', namespace: 'demo' }, spec: { maxRetentionPeriod: '30d' } },
-    dryRun: false,
-  },
-});
+const review = JSON.stringify(createReview({ uid: 'in-flight', object: acceptableRetentionPolicy, resource: 'retentionpolicies' }));
 
 t.test('SIGTERM path: readiness fails, drain, in-flight admission answered, Lease released', async (t) => {
   const { plane } = await startTestControlPlane(t);

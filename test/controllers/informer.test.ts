@@ -14,6 +14,7 @@ import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { generateCertificates } from '../../src/server/certificates.js';
 import { memoryLogger } from '../helpers/logging.js';
 import { eventually } from '../helpers/eventually.js';
+import { widgetCrd } from '../helpers/widget-crd.js';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'autostash-informer-'));
 const plane = await startControlPlane({ dataDir, port: 0, logger: pino({ level: 'silent' }) });
@@ -153,17 +154,7 @@ t.test('a kind not served yet stays empty and is picked up once its CRD exists',
   await informer.whenSynced();
   t.same(informer.list(), []);
   await eventually('a few retries', () => lines.filter((line) => line.msg === 'resource not served by the API server; its view stays empty').length === 1 && informer.hasSynced());
-  await base.create({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'widgets.example.com' },
-    spec: {
-      group: 'example.com',
-      scope: 'Namespaced',
-      names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  });
+  await base.create(widgetCrd);
   // The CRD is served a moment after it is stored.
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -14,6 +14,7 @@ import { ensureNamespace, installWebhookConfigurations } from '../../../src/embe
 import type { KubeObject } from '../../../src/domain/kube-object.js';
 import { generateCa, generateCertificates, splitPemCertificates } from '../../../src/server/certificates.js';
 import { eventually, silentLogger, startTestControlPlane } from '../../helpers/control-plane.js';
+import { acceptableRetentionPolicy, createReview } from '../../helpers/admission-review.js';
 
 const MUTATING = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'mutatingwebhookconfigurations' };
 const VALIDATING = { group: 'admissionregistration.k8s.io', version: 'v1', resource: 'validatingwebhookconfigurations' };
@@ -92,20 +93,7 @@ function servedCertificate(server: RunningServer, caPem: string): Promise<string
 
 /** POST /validate over HTTPS trusting only `caPem` (a fresh connection each time); the status or the error. */
 function validateCall(server: RunningServer, caPem: string): Promise<number | Error> {
-  const body = JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'rotation',
-      kind: { group: 'storage.kubestash.com', version: 'v1alpha1', kind: 'RetentionPolicy' },
-      resource: { group: 'storage.kubestash.com', version: 'v1alpha1', resource: 'retentionpolicies' },
-      operation: 'CREATE',
-      namespace: 'demo',
-      userInfo: { username: 'test' },
-      object: { apiVersion: 'storage.kubestash.com/v1alpha1', kind: 'RetentionPolicy', metadata: { name: 'r', namespace: 'demo' }, spec: { maxRetentionPeriod: '30d' } },
-      dryRun: false,
-    },
-  });
+  const body = JSON.stringify(createReview({ uid: 'rotation', object: acceptableRetentionPolicy, resource: 'retentionpolicies' }));
   return new Promise((resolve) => {
     const req = request(new URL('/validate', server.url), { method: 'POST', ca: caPem, servername: SERVICE_NAME, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();

@@ -16,6 +16,7 @@ import { SCHEDULED_AT_ANNOTATION, TRIGGERED_BY_ANNOTATION } from '../../../src/d
 import { createKubeClient } from '../../../src/kube/client.js';
 import { builtCliMissing, builtCliPath, startTestControlPlane } from '../../helpers/control-plane.js';
 import { eventually } from '../../helpers/eventually.js';
+import { createReview } from '../../helpers/admission-review.js';
 
 const LEASE_DURATION_SECONDS = 3;
 const NAMESPACE = 'ha-demo';
@@ -101,20 +102,7 @@ async function validate(instance: Instance, object: KubeObject): Promise<{ statu
   const url = logged(instance, 'webhook serving')[0]?.url;
   if (url === undefined) throw new Error(`instance ${instance.label} has not logged its URL`);
   const ca = await readFile(join(instance.certDir, 'ca.crt'));
-  const review = {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: 'ha-review',
-      kind: { group: 'core.kubestash.com', version: 'v1alpha1', kind: 'BackupConfiguration' },
-      resource: { group: 'core.kubestash.com', version: 'v1alpha1', resource: 'backupconfigurations' },
-      namespace: NAMESPACE,
-      name: object.metadata?.name,
-      operation: 'CREATE',
-      userInfo: { username: 'ha-test' },
-      object,
-    },
-  };
+  const review = createReview({ uid: 'ha-review', object, resource: 'backupconfigurations', username: 'ha-test' });
   return new Promise((resolve, reject) => {
     const outgoing = request(`${url}/validate`, { method: 'POST', ca, servername: 'localhost', headers: { 'content-type': 'application/json' } }, (response) => {
       let body = '';

@@ -13,6 +13,7 @@ import type { DumpResourceType } from '../../../src/domain/kubedump/layout.js';
 import { builtCliMissing } from '../../helpers/control-plane.js';
 import { eventually } from '../../helpers/eventually.js';
 import { commonObjects, LONG, namespaceObject, resticMissing, startHarness, triggerAndWait, waitPhase, type Harness, type Phased } from '../../helpers/story-harness.js';
+import { widgetCrd } from '../../helpers/widget-crd.js';
 
 const BACKUPS = 'backups';
 const APP = 'shop';
@@ -26,17 +27,6 @@ const types: DumpResourceType[] = [
   { group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true },
 ];
 
-const widgetCrd: KubeObject = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'widgets.example.com' },
-  spec: {
-    group: 'example.com',
-    scope: 'Namespaced',
-    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-  },
-};
 
 const deploymentOf = (name: string): KubeObject => ({
   apiVersion: 'apps/v1',

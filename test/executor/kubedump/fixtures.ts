@@ -7,6 +7,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
 import type { KubeClient } from '../../../src/kube/client.js';
+import { widgetCrd } from '../../helpers/widget-crd.js';
 
 export const SHOP = 'shop';
 export const OTHER = 'other';
@@ -23,17 +24,6 @@ export async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-export const widgetCrd: KubeObject = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'widgets.example.com' },
-  spec: {
-    group: 'example.com',
-    scope: 'Namespaced',
-    names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-  },
-};
 
 /** Creates the fixture objects (the CRD first, and waits until its kind is served). */
 export async function createShop(client: KubeClient): Promise<void> {
