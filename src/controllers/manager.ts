@@ -87,8 +87,8 @@ export function startManager(options: ManagerOptions): Manager {
   const startTerm = (signal: AbortSignal, identity: string): void => {
     const abort = new AbortController();
     signal.addEventListener('abort', () => abort.abort(), { once: true });
-    const informers = createSharedInformers(client, { ...options.informers, logger: logger.child({ component: 'informers' }) });
-    const recorder = createEventRecorder({ client, logger: logger.child({ component: 'events' }), instance: identity });
+    const informers = createSharedInformers(client, { ...options.informers, logger: logger.child({ module: 'informers' }) });
+    const recorder = createEventRecorder({ client, logger: logger.child({ module: 'events' }), instance: identity });
     informers.start();
     const runs = options.controllers.map(async (controller) => {
       const controllerLogger = logger.child({ controller: controller.name });
@@ -122,7 +122,7 @@ export function startManager(options: ManagerOptions): Manager {
   const elector = startLeaderElection({
     client,
     ...options.leaderElection,
-    logger: logger.child({ component: 'leader-election' }),
+    logger: logger.child({ module: 'leader-election' }),
     onStartedLeading: (signal) => startTerm(signal, elector.identity),
     onStoppedLeading: endTerm,
   });

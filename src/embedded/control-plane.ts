@@ -104,7 +104,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     mutatingConfigurations: () => [...mutating.objects.values()],
     validatingConfigurations: () => [...validating.objects.values()],
     namespace: (name) => namespaces.objects.get(name),
-    logger: logger.child({ component: 'admission' }),
+    logger: logger.child({ module: 'admission' }),
   });
   const api = createEmbeddedApi({ admission, dataDir, persist: options.persist ?? false });
   mutating.start(api, MUTATING);
@@ -118,7 +118,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       tls: { key: certificates.key, cert: certificates.cert },
       caCert: certificates.ca ?? certificates.cert,
       token,
-      logger: logger.child({ component: 'apiserver' }),
+      logger: logger.child({ module: 'apiserver' }),
     });
   let server: RunningApiServer;
   try {
@@ -136,7 +136,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const controllers = startControllers({
     api,
     dataDir,
-    logger: logger.child({ component: 'controllers' }),
+    logger: logger.child({ module: 'controllers' }),
     ...(options.cliPath ? { cliPath: options.cliPath } : {}),
     ...(options.jobBackoffBaseMs !== undefined ? { jobBackoffBaseMs: options.jobBackoffBaseMs } : {}),
     jobEnv: { KUBECONFIG: kubeconfigPath },
