@@ -81,9 +81,12 @@ async function realPathOrAncestor(path: string): Promise<string> {
 export async function resolveInsideMount(view: MountView, containerPath: string, what: string): Promise<string> {
   const problem = pathProblem(containerPath, 'absolutePath');
   if (problem !== undefined) throw new ExecError(`${what} ${JSON.stringify(containerPath)} ${problem}`);
-  const mount = mountOf(view, containerPath);
+  // Mount points are matched as text: "/./data/link" or "//data/link" would match only "/", inside which any
+  // link target is allowed. `..` is refused above, so normalising only drops "." segments and extra slashes.
+  const normalised = posix.normalize(containerPath).replace(/(.)\/+$/, '$1');
+  const mount = mountOf(view, normalised);
   if (mount === undefined) throw new ExecError(`${what} ${JSON.stringify(containerPath)} is not inside a volume mounted in the Job`);
-  const hostPath = translatePath(view.volumeMap, containerPath);
+  const hostPath = translatePath(view.volumeMap, normalised);
   const [realMount, realTarget] = await Promise.all([realPathOrAncestor(translatePath(view.volumeMap, mount)), realPathOrAncestor(hostPath)]).catch((error: NodeJS.ErrnoException) => {
     // realpath fails with a system error, which always has a code (ENOTDIR, ELOOP, EACCES).
     throw new ExecError(`${what} ${JSON.stringify(containerPath)} cannot be resolved (${String(error.code)})`);

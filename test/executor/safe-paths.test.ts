@@ -60,6 +60,19 @@ t.test('without a volume map, the process mount points decide, and / is the moun
   t.equal(mountOf({ volumeMap: { '/data': '/tmp/x' } }, '/database'), undefined);
 });
 
+t.test('without a volume map, "." segments and doubled slashes do not hide the mount a path lies in', async (t) => {
+  const { volume } = await volumeWithLinks(t);
+  const view = { mountPoints: () => [volume] };
+  // Spelled this way the path matched no mount point but "/", inside which every link target is allowed.
+  for (const spelling of [`/.${volume}/escape`, `/${volume}/escape`, `${volume}/./escape`, `${volume.replace(/\//g, '//')}/escape`]) {
+    await t.rejects(resolveInsideMount(view, spelling, 'restore target'), /leads out of the volume mounted at .*\/volume through a symbolic link/, spelling);
+  }
+  t.equal(await resolveInsideMount(view, `/.${volume}/app/`, 'restore target'), join(volume, 'app'), 'a harmless spelling resolves to the plain path');
+  const mapped = { volumeMap: { '/kubestash-data': volume } };
+  t.equal(await resolveInsideMount(mapped, '/./kubestash-data//app', '--paths entry'), join(volume, 'app'), 'with a volume map too');
+  await t.rejects(resolveInsideMount(mapped, '//kubestash-data/./escape', '--paths entry'), /leads out of the volume/);
+});
+
 t.test('mountinfo parsing', async (t) => {
   const sample = [
     '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
