@@ -5,7 +5,8 @@
  * back with their owners and modes. As root that takes a few capabilities; as another user it takes
  * nothing but files that user can read (and, for a restore, own). So:
  * - always: no privilege escalation, seccomp RuntimeDefault, every capability dropped;
- * - when the Job runs as root (no runAsUser, or 0): only the file capabilities its work needs are added back
+ * - when the Job runs as root (runAsUser 0, or none and no runAsNonRoot; root is then set explicitly, since the
+ *   image's own USER is nobody): only the file capabilities its work needs are added back
  *   (all of them are in the container runtime's default set, so this is strictly less than an unhardened pod);
  * - when the jobTemplate or runtime settings give a non-zero runAsUser: runAsNonRoot and no capability at all
  *   (what the "restricted" Pod Security Standard asks).
@@ -36,8 +37,12 @@ export function executorSecurityContext(component: JobComponent, podSecurityCont
   const pod = isRecord(podSecurityContext) ? podSecurityContext : {};
   const container = isRecord(given) ? given : {};
   const runAsUser = container.runAsUser ?? pod.runAsUser;
-  const asRoot = runAsUser === undefined || runAsUser === 0;
+  const nonRootAsked = container.runAsNonRoot === true || (container.runAsNonRoot === undefined && pod.runAsNonRoot === true);
+  const asRoot = runAsUser === 0 || (runAsUser === undefined && !nonRootAsked);
   const defaults: Record<string, unknown> = {
+    // The image's USER is 65534 (nobody): left unset, the Job would run as nobody, and a non-root process gets
+    // no capability from the list below, so the backup could not read other users' files. Root is said here.
+    ...(asRoot && runAsUser === undefined ? { runAsUser: 0 } : {}),
     // Kubernetes refuses allowPrivilegeEscalation: false next to privileged: true; an explicit privileged wins.
     ...(container.privileged === true ? {} : { allowPrivilegeEscalation: false }),
     capabilities: asRoot ? { drop: ['ALL'], add: [...rootCapabilities[component]] } : { drop: ['ALL'] },

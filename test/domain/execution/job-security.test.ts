@@ -15,7 +15,7 @@ t.test('root Jobs: every capability dropped, only the file capabilities of their
   ];
   t.same(Object.keys(rootCapabilities).sort(), rows.map(([component]) => component).sort(), 'one row per kind of Job');
   for (const [component, add] of rows) {
-    t.same(executorSecurityContext(component, undefined, undefined), { ...hardened, capabilities: { drop: ['ALL'], add } }, component);
+    t.same(executorSecurityContext(component, undefined, undefined), { ...hardened, capabilities: { drop: ['ALL'], add }, runAsUser: 0 }, `${component}: root said explicitly (the image runs as nobody)`);
     t.same(executorSecurityContext(component, { runAsUser: 0 }, undefined), { ...hardened, capabilities: { drop: ['ALL'], add } }, `${component} with runAsUser 0`);
   }
 });
@@ -27,10 +27,14 @@ t.test('a non-zero runAsUser: runAsNonRoot and no capability at all; the user wi
     ['runAsUser on the container (containerRuntimeSettings.securityContext)', undefined, { runAsUser: 1000 }, { ...nonRoot, runAsUser: 1000 }],
     ['the container runs as root although the pod does not', { runAsUser: 1000 }, { runAsUser: 0 }, { ...hardened, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] }, runAsUser: 0 }],
     ['the pod says runAsNonRoot itself', { runAsUser: 1000, runAsNonRoot: false }, undefined, { ...hardened, capabilities: { drop: ['ALL'] } }],
-    ['a pod seccomp profile is kept', { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } }, undefined, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] } }],
-    ['privileged asked explicitly', undefined, { privileged: true }, { capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] }, seccompProfile: { type: 'RuntimeDefault' }, privileged: true }],
-    ['capabilities and escalation given', undefined, { capabilities: { add: ['SYS_ADMIN'] }, allowPrivilegeEscalation: true }, { allowPrivilegeEscalation: true, capabilities: { add: ['SYS_ADMIN'] }, seccompProfile: { type: 'RuntimeDefault' } }],
-    ['garbage instead of contexts is ignored', 'x', [1], { ...hardened, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] } }],
+    ['a pod seccomp profile is kept', { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } }, undefined, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] }, runAsUser: 0 }],
+    ['privileged asked explicitly', undefined, { privileged: true }, { capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] }, seccompProfile: { type: 'RuntimeDefault' }, privileged: true, runAsUser: 0 }],
+    ['capabilities and escalation given', undefined, { capabilities: { add: ['SYS_ADMIN'] }, allowPrivilegeEscalation: true }, { allowPrivilegeEscalation: true, capabilities: { add: ['SYS_ADMIN'] }, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 0 }],
+    ['garbage instead of contexts is ignored', 'x', [1], { ...hardened, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] }, runAsUser: 0 }],
+    // runAsNonRoot with no uid runs as the image's user (nobody): capabilities would be dead weight, and root would be refused.
+    ['runAsNonRoot on the pod, no uid', { runAsNonRoot: true }, undefined, { ...hardened, capabilities: { drop: ['ALL'] } }],
+    ['runAsNonRoot on the container, no uid', undefined, { runAsNonRoot: true }, { ...nonRoot }],
+    ['the container lifts the pod runAsNonRoot', { runAsNonRoot: true }, { runAsNonRoot: false }, { ...hardened, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'] }, runAsUser: 0, runAsNonRoot: false }],
   ];
   for (const [what, pod, container, expected] of rows) t.same(executorSecurityContext('restore', pod, container), expected, what);
 });

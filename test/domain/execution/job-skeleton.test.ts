@@ -37,7 +37,7 @@ t.test('the skeleton: scratch volume, restartPolicy Never, backoffLimit 0, label
   t.same(spec.template.metadata, { labels: { 'app.kubernetes.io/managed-by': 'autostash', 'autostash.dev/job-component': 'backup' } });
   t.same(spec.template.spec, {
     restartPolicy: 'Never',
-    containers: [{ name: 'executor', image: 'i', command: ['autostash'], args: ['exec', 'x'], volumeMounts: [{ name: 'kubestash-tmp-volume', mountPath: '/kubestash-tmp' }], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE'] }, seccompProfile: { type: 'RuntimeDefault' } } }],
+    containers: [{ name: 'executor', image: 'i', command: ['autostash'], args: ['exec', 'x'], volumeMounts: [{ name: 'kubestash-tmp-volume', mountPath: '/kubestash-tmp' }], securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE'] }, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 0 } }],
     volumes: [{ name: 'kubestash-tmp-volume', emptyDir: {} }],
   });
   t.equal(build({ defaultBackoffLimit: 2 }).job.spec && (build({ defaultBackoffLimit: 2 }).job.spec as Any).backoffLimit, 2, 'defaultBackoffLimit');
