@@ -98,11 +98,15 @@ function namespacesFor(type: DumpResourceType, filter: KubedumpFilter, scope: Du
 
 /**
  * For an application scope: reads the target, then lists the target's namespace once (uids and owners only) to
- * find what it owns, and answers which objects belong to it (src/domain/kubedump/application.ts).
+ * find what it owns, and answers which objects belong to it (src/domain/kubedump/application.ts). `types` are
+ * every discovered type, not only the selected ones: the filters decide what is written, not what the
+ * application is (IncludeResources=pods still means the Deployment's Pods, owned through ReplicaSets).
  */
 async function applicationMembership(
   client: KubeClient,
+  logger: Logger,
   types: readonly DumpResourceType[],
+  selected: readonly DumpResourceType[],
   scope: Extract<DumpScope, { scope: 'application' }>,
   pageSize: number,
 ): Promise<(type: DumpResourceType, object: KubeObject) => boolean> {
@@ -114,12 +118,18 @@ async function applicationMembership(
   if (root === undefined) throw new ExecError(`${what} does not exist`);
   const ownersByUid = new Map<string, string[]>();
   for (const type of types.filter((t) => t.namespaced)) {
-    await forEachPage(client, type, { namespace, labelSelector: '', pageSize }, async (items) => {
-      for (const item of items) {
-        const owners = ownerUids(item);
-        if (owners.length > 0) ownersByUid.set(item.metadata?.uid ?? '', owners);
-      }
-    });
+    try {
+      await forEachPage(client, type, { namespace, labelSelector: '', pageSize }, async (items) => {
+        for (const item of items) {
+          const owners = ownerUids(item);
+          if (owners.length > 0) ownersByUid.set(item.metadata?.uid ?? '', owners);
+        }
+      });
+    } catch (error) {
+      // A type the filters leave out is not dumped: failing to list it costs only the ownership links through it.
+      if (selected.includes(type)) throw error;
+      logger.warn({ resource: dumpDirectoryName(type), namespace, reason: describeFailure(error) }, 'ownership through an unselected type not followed: it could not be listed');
+    }
   }
   const owned = ownedClosure(root.metadata?.uid ?? '', ownersByUid);
   const references = applicationReferences(root);
@@ -139,7 +149,7 @@ export async function dumpResources(options: DumpOptions): Promise<DumpSummary> 
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const discovered = await discoverDumpResourceTypes(client, logger);
   const selected = discovered.types.filter((type) => resourceSelected(filter, type, 'backup'));
-  const inApplication = scope.scope === 'application' ? await applicationMembership(client, selected, scope, pageSize) : undefined;
+  const inApplication = scope.scope === 'application' ? await applicationMembership(client, logger, discovered.types, selected, scope, pageSize) : undefined;
   const inScope = (type: DumpResourceType, object: KubeObject): boolean => {
     if (inApplication !== undefined) return inApplication(type, object);
     // A namespace scope keeps its own Namespace object and no other.

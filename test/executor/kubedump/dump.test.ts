@@ -145,6 +145,13 @@ t.test('kubedump on the embedded control plane', async (t) => {
       'serviceaccounts/namespaces/shop/web-sa.yaml',
       'services/namespaces/shop/web.yaml',
     ]);
+    // The filters narrow what is written, not what the application is: the target's own type and the
+    // ReplicaSet between the Deployment and its Pod may be filtered out.
+    const narrowed = await dump({ IncludeResources: 'pods,configmaps' }, { scope: 'application', namespace: SHOP, target: { group: 'apps', kind: 'Deployment', name: 'web' } });
+    t.same(narrowed.files, ['configmaps/namespaces/shop/web-config.yaml', 'pods/namespaces/shop/web-5d9c-x1.yaml'], 'IncludeResources without the target kind');
+    const withoutReplicaSets = await dump({ ExcludeResources: 'replicasets' }, { scope: 'application', namespace: SHOP, target: { group: 'apps', kind: 'Deployment', name: 'web' } });
+    t.ok(withoutReplicaSets.files.includes('pods/namespaces/shop/web-5d9c-x1.yaml'), 'the Pod is still the Deployment\'s without its ReplicaSet');
+    t.notOk(withoutReplicaSets.files.some((f) => f.startsWith('replicasets.apps/')), 'and the ReplicaSet is not written');
     await t.rejects(dump({}, { scope: 'application', namespace: SHOP, target: { group: 'apps', kind: 'Deployment', name: 'absent' } }), /the target Deployment shop\/absent does not exist/);
     await t.rejects(dump({}, { scope: 'application', namespace: SHOP, target: { group: 'example.org', kind: 'Gadget', name: 'g' } }), /not a namespaced kind the API server serves/);
   });
