@@ -30,6 +30,23 @@ function mapAnnotation(object: KubeObject, mappings: Readonly<Record<string, str
   }
 }
 
+/**
+ * Labels the API server writes into a Job's generated selector and pod template, valued with that Job's uid.
+ * A recreated Job has a new uid, and the API server refuses a Job whose selector names another uid unless
+ * spec.manualSelector is true, so a dumped Job could never be restored with them.
+ */
+export const JOB_UID_LABELS: readonly string[] = ['controller-uid', 'batch.kubernetes.io/controller-uid'];
+
+/** Drops the generated (uid) parts of a Job's selector and pod template labels; the API server generates them anew. */
+function dropGeneratedJobSelector(spec: JsonObject): void {
+  const selector = asObject(spec.selector);
+  const matchLabels = asObject(selector?.matchLabels);
+  if (matchLabels !== undefined) for (const label of JOB_UID_LABELS) delete matchLabels[label];
+  if (selector !== undefined && Object.keys(matchLabels ?? {}).length === 0 && asArray(selector.matchExpressions).length === 0) delete spec.selector;
+  const labels = asObject(asObject(asObject(spec.template)?.metadata)?.labels);
+  if (labels !== undefined) for (const label of JOB_UID_LABELS) delete labels[label];
+}
+
 export interface PrepareOptions {
   storageClassMappings: Readonly<Record<string, string>>;
   /** Where namespaced objects go when it differs from where they were dumped. */
@@ -43,7 +60,8 @@ export interface PrepareOptions {
  * objects lose any namespace), server-set metadata and ownerReferences removed (owner-links re-adds them),
  * storage classes mapped on PersistentVolumeClaims (spec and legacy annotation), PersistentVolumes and
  * StatefulSet volumeClaimTemplates, a Service's allocated clusterIP(s) dropped (a headless `None` stays), a
- * PersistentVolume's claimRef reduced to namespace and name so the restored claim can bind it, and with
+ * PersistentVolume's claimRef reduced to namespace and name so the restored claim can bind it, a Job's generated
+ * selector and uid labels dropped (JOB_UID_LABELS; not with spec.manualSelector), and with
  * restoreNamespace the namespace of RoleBinding subjects and of a claimRef that named a dumped namespace.
  */
 export function prepareForCreate(object: KubeObject, planned: PlannedObject, options: PrepareOptions): KubeObject {
@@ -77,6 +95,8 @@ export function prepareForCreate(object: KubeObject, planned: PlannedObject, opt
       delete spec.clusterIP;
       delete spec.clusterIPs;
     }
+  } else if (isKind(copy, 'batch', 'Job') && spec !== undefined && spec.manualSelector !== true) {
+    dropGeneratedJobSelector(spec);
   } else if (isKind(copy, 'rbac.authorization.k8s.io', 'RoleBinding') || isKind(copy, 'rbac.authorization.k8s.io', 'ClusterRoleBinding')) {
     for (const subject of asArray(copy.subjects)) {
       const entry = asObject(subject);
@@ -87,9 +107,26 @@ export function prepareForCreate(object: KubeObject, planned: PlannedObject, opt
 }
 
 /**
+/** The live Job's generated selector and uid labels, which prepareForCreate dropped and an update cannot change. */
+function keepGeneratedJobSelector(spec: JsonObject, liveSpec: JsonObject): void {
+  if (spec.selector === undefined && liveSpec.selector !== undefined) spec.selector = structuredClone(liveSpec.selector);
+  const liveLabels = asObject(asObject(asObject(liveSpec.template)?.metadata)?.labels) ?? {};
+  const template = asObject(spec.template);
+  if (template === undefined) return;
+  for (const label of JOB_UID_LABELS) {
+    const value = liveLabels[label];
+    if (typeof value !== 'string') continue;
+    const metadata = (asObject(template.metadata) ?? (template.metadata = {})) as JsonObject;
+    const labels = (asObject(metadata.labels) ?? (metadata.labels = {})) as JsonObject;
+    labels[label] ??= value;
+  }
+}
+
+/**
  * The update (PUT) of `live` to `desired` (a prepareForCreate result with owners linked): the live
  * resourceVersion (so a concurrent change is a conflict, not lost), and fields the server assigned that the
- * dump does not carry and that cannot change: a claim's volumeName, a Service's clusterIP(s).
+ * dump does not carry and that cannot change: a claim's volumeName, a Service's clusterIP(s), a Job's generated
+ * selector and uid labels.
  */
 export function prepareForUpdate(desired: KubeObject, live: KubeObject): KubeObject {
   const copy = structuredClone(desired);
@@ -101,6 +138,7 @@ export function prepareForUpdate(desired: KubeObject, live: KubeObject): KubeObj
   if (spec !== undefined && liveSpec !== undefined) {
     const kept = isKind(copy, '', 'PersistentVolumeClaim') ? ['volumeName'] : isKind(copy, '', 'Service') ? ['clusterIP', 'clusterIPs'] : [];
     for (const field of kept) if (spec[field] === undefined && liveSpec[field] !== undefined) spec[field] = structuredClone(liveSpec[field]);
+    if (isKind(copy, 'batch', 'Job')) keepGeneratedJobSelector(spec, liveSpec);
   }
   return copy;
 }

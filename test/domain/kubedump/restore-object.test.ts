@@ -113,6 +113,35 @@ t.test('prepareForCreate: one row per rule', async (t) => {
       options,
       { apiVersion: 'example.com/v1', kind: 'Service', metadata: { name: 'x', namespace: 'demo' }, spec: { clusterIP: '1.2.3.4' } },
     ],
+    [
+      "a Job loses its generated selector and uid labels (the API server refuses another Job's uid)",
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'j' },
+        spec: {
+          selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'old', 'controller-uid': 'old' } },
+          template: { metadata: { labels: { 'batch.kubernetes.io/controller-uid': 'old', 'controller-uid': 'old', 'job-name': 'j', app: 'a' } }, spec: { restartPolicy: 'Never' } },
+        },
+      },
+      planned('demo', 'j'),
+      options,
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'demo' }, spec: { template: { metadata: { labels: { 'job-name': 'j', app: 'a' } }, spec: { restartPolicy: 'Never' } } } },
+    ],
+    [
+      'a Job selector with more than the uid keeps the rest',
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { selector: { matchLabels: { 'controller-uid': 'old' }, matchExpressions: [{ key: 'a', operator: 'Exists' }] }, template: {} } },
+      planned('demo', 'j'),
+      options,
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'demo' }, spec: { selector: { matchLabels: {}, matchExpressions: [{ key: 'a', operator: 'Exists' }] }, template: {} } },
+    ],
+    [
+      'a Job with manualSelector keeps its selector',
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { manualSelector: true, selector: { matchLabels: { 'controller-uid': 'mine' } }, template: { metadata: { labels: { 'controller-uid': 'mine' } } } } },
+      planned('demo', 'j'),
+      options,
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'demo' }, spec: { manualSelector: true, selector: { matchLabels: { 'controller-uid': 'mine' } }, template: { metadata: { labels: { 'controller-uid': 'mine' } } } } },
+    ],
     ['an object without metadata gets some', { apiVersion: 'v1', kind: 'ConfigMap' }, planned('demo', 'c'), options, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'demo' } }],
   ];
   for (const [name, object, plan, prepareOptions, expected] of rows) {
@@ -153,6 +182,28 @@ t.test('prepareForUpdate: one row per rule', async (t) => {
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: {}, spec: { replicas: 1 } },
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { resourceVersion: '9' }, spec: { replicas: 3, paused: true } },
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { resourceVersion: '9' }, spec: { replicas: 1 } },
+    ],
+    [
+      'a Job keeps the live generated selector and uid labels (immutable)',
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { metadata: { labels: { 'job-name': 'j' } } } } },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'j', resourceVersion: '4' },
+        spec: { selector: { matchLabels: { 'controller-uid': 'live' } }, template: { metadata: { labels: { 'controller-uid': 'live', 'batch.kubernetes.io/controller-uid': 'live', 'job-name': 'j' } } } },
+      },
+      {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'j', resourceVersion: '4' },
+        spec: { selector: { matchLabels: { 'controller-uid': 'live' } }, template: { metadata: { labels: { 'job-name': 'j', 'controller-uid': 'live', 'batch.kubernetes.io/controller-uid': 'live' } } } },
+      },
+    ],
+    [
+      'a Job template without metadata gets the live uid labels',
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: {} } },
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { metadata: { labels: { 'controller-uid': 'live' } } } } },
+      { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { metadata: { labels: { 'controller-uid': 'live' } } } } },
     ],
     ['no spec on either side', { apiVersion: 'v1', kind: 'Secret' }, { apiVersion: 'v1', kind: 'Secret', metadata: {} }, { apiVersion: 'v1', kind: 'Secret', metadata: {} }],
   ];
