@@ -168,8 +168,9 @@ export async function startServer(
   if (certificateSource !== 'files') certificates = undefined;
   const { namespace, certFile } = config.webhook;
   const dnsNames = certFile === undefined ? defaultDnsNames(namespace) : [];
+  // A user's Secret (`secret`) has no cainjector behind it: the leader publishes its ca.crt to the caBundles.
   const certificateControllers =
-    certificateSource === 'self-managed'
+    certificateSource === 'self-managed' || certificateSource === 'secret'
       ? [
           selfManagedCertificatesController({
             namespace,
@@ -179,6 +180,7 @@ export async function startServer(
             policy: { caLifetimeMs: config.certificates.caLifetimeMs, leafLifetimeMs: config.certificates.certLifetimeMs, renewFraction: config.certificates.renewFraction },
             now: overrides.now,
             maxRecheckMs: overrides.certificateRecheckMs,
+            mode: certificateSource === 'secret' ? 'publish-only' : 'self-managed',
           }),
         ]
       : [];

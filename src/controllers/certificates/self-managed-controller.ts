@@ -3,10 +3,11 @@
  * serving certificate in the certificate Secret, the CA bundle in every webhook entry of both
  * webhook configurations, and rotates them before they expire in the order
  * src/domain/certificates/rotation.ts decides. Every replica (this one included) loads the serving
- * certificate from the Secret on its own (src/server/certificate-secret.ts).
+ * certificate from the Secret on its own (src/server/certificate-secret.ts). With a Secret the user
+ * keeps (`--cert-source secret`) the same loop only publishes its ca.crt (mode `publish-only`).
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { DEFAULT_PROPAGATION_MS, planRotation, trustWith, type CertificateFacts, type LeafFacts, type RotationPolicy, type RotationStep, type SelfManagedState } from '../../domain/certificates/rotation.js';
+import { DEFAULT_PROPAGATION_MS, planPublishOnly, planRotation, trustWith, type CertificateFacts, type LeafFacts, type RotationPolicy, type RotationStep, type SelfManagedState } from '../../domain/certificates/rotation.js';
 import type { KubeClient, ObjectRef } from '../../kube/client.js';
 import { CLOCK_SKEW_ALLOWANCE_MS, errorMessage, generateCa, issueServingCertificate, splitPemCertificates, type KeyPair } from '../../server/certificates.js';
 import { SECRET_KEYS, SECRET_RESOURCE, SECRET_TYPE, secretValue, type TlsSecret } from '../../server/certificate-secret.js';
@@ -35,6 +36,11 @@ export interface SelfManagedCertificatesOptions {
   maxRecheckMs?: number | undefined;
   /** Wait after a failed round. Default 5 s. */
   retryMs?: number;
+  /**
+   * `publish-only` for a Secret someone else keeps (`--cert-source secret`): only its ca.crt is copied to
+   * the caBundles; nothing is generated or written to the Secret. Default `self-managed`.
+   */
+  mode?: 'self-managed' | 'publish-only';
 }
 
 /** Most steps one round takes; a plan settles in at most four (new CA, trust, publish, leaf). */
@@ -214,7 +220,7 @@ export function selfManagedCertificatesController(options: SelfManagedCertificat
     for (let steps = 0; steps < MAX_STEPS_PER_ROUND; steps++) {
       const at = now();
       const observed = await observe(context.client, context.signal);
-      const step = planRotation(observed.state, policy, at);
+      const step = options.mode === 'publish-only' ? planPublishOnly(observed.state, at, maxRecheckMs) : planRotation(observed.state, policy, at);
       if (step.kind === 'none') return step.nextCheckAt;
       await carryOut(step, observed, context, at);
     }

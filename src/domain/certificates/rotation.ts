@@ -171,6 +171,18 @@ export function planRotation(state: SelfManagedState, policy: RotationPolicy, no
   return { kind: 'none', nextCheckAt: new Date(Math.min(...checks)) };
 }
 
+/**
+ * The only step for a Secret someone else keeps (`--cert-source secret`): nobody else sets the caBundle
+ * (cert-manager has its cainjector; a user Secret has nothing), so every webhook entry gets the CAs of
+ * ca.crt as they are, in that order. A Secret without a parsable ca.crt publishes nothing: an empty
+ * caBundle would replace one the user set by hand. Never generates or rewrites anything.
+ */
+export function planPublishOnly(state: SelfManagedState, now: Date, recheckMs: number): RotationStep {
+  const trust = [...new Set(state.trusted.map((certificate) => certificate.id))];
+  if (trust.length > 0 && state.published.some((bundle) => !sameList(bundle, trust))) return { kind: 'publish-ca-bundle', trust };
+  return { kind: 'none', nextCheckAt: new Date(now.getTime() + recheckMs) };
+}
+
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((value, index) => value === b[index]);
 
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => {

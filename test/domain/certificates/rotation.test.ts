@@ -2,6 +2,7 @@ import t from 'tap';
 import {
   DEFAULT_RENEW_FRACTION,
   leafNotAfter,
+  planPublishOnly,
   planRotation,
   renewalTime,
   trustWith,
@@ -142,4 +143,13 @@ t.test('a full life: walking the fake clock, every step leads to a settled state
   }
   t.same(violations, [], 'settles every day within a few steps; the webhooks always trust the serving certificate');
   t.ok(counter > 20, 'several CAs and leaves were issued over four years');
+});
+
+t.test('publish-only (a Secret the user keeps): ca.crt goes to every caBundle as it is, nothing else happens', async (t) => {
+  const recheck = HOUR;
+  t.same(planPublishOnly(state({ published: [[], ['A']] }), at(1), recheck), { kind: 'publish-ca-bundle', trust: ['A'] }, 'an entry without the CA gets it');
+  t.same(planPublishOnly(state({ signer: caB, trusted: [caB, caA], published: [['A']] }), at(260), recheck), { kind: 'publish-ca-bundle', trust: ['B', 'A'] }, 'a second CA in ca.crt is published in its order');
+  t.same(planPublishOnly(state({ signer: ca('A', 0, 300, false), leaf: undefined, published: [['A'], ['A']] }), at(1), recheck), { kind: 'none', nextCheckAt: new Date(at(1).getTime() + recheck) }, 'published already: no step, whatever the key or serving certificate');
+  t.same(planPublishOnly(state({ signer: undefined, trusted: [], published: [['X']] }), at(1), recheck), { kind: 'none', nextCheckAt: new Date(at(1).getTime() + recheck) }, 'no ca.crt: a caBundle set by hand is left alone');
+  t.same(planPublishOnly(state({ leaf: leaf('A', 0, 1) }), at(400), recheck).kind, 'none', 'expired certificates are not renewed: the Secret is not ours');
 });
