@@ -73,6 +73,7 @@ t.test('default values render to the generated install', async (t) => {
   t.match(notes, /kubectl -n autostash rollout status deployment\/autostash/);
   t.match(notes, /creates their\nServiceAccounts and RoleBindings there on demand/);
   t.match(notes, /list the namespaces of kubedump sessions in\njobServiceAccounts\.namespaces/);
+  t.match(notes, /An account made on demand can read only its own namespace/);
   t.match(notes, /ConfigMap autostash\/autostash-dashboard/);
 });
 
