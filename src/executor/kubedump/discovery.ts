@@ -1,6 +1,7 @@
 /**
- * Which resource types a dump lists: every listable resource the API server serves, in each group's preferred
- * version only (the same objects are served in every version of a group), without subresources.
+ * Which resource types a dump lists: every resource the API server serves that can be listed and created, in
+ * each group's preferred version only (the same objects are served in every version of a group), without
+ * subresources.
  */
 import { ApisApi, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -22,16 +23,20 @@ export interface DiscoveredTypes {
   unavailable: string[];
 }
 
-/** Keeps the listable top-level resources of one group/version. */
+/**
+ * Keeps the top-level resources of one group/version that can be listed and created. A type the API server
+ * cannot create (PodMetrics and NodeMetrics of metrics-server, ComponentStatuses) can never be restored: dumped,
+ * every one of its objects would fail the manifest restore.
+ */
 function listable(group: string, version: string, resources: readonly ApiResource[]): DumpResourceType[] {
   return resources
-    .filter((r) => !r.name.includes('/') && (r.verbs ?? []).includes('list'))
+    .filter((r) => !r.name.includes('/') && (r.verbs ?? []).includes('list') && (r.verbs ?? []).includes('create'))
     .map((r) => ({ group, version, resource: r.name, kind: r.kind, namespaced: r.namespaced }));
 }
 
 /**
  * Reads `/api/v1` and every group's preferred version from `/apis`, keeping resources that are not subresources
- * and support `list`. A group/version whose resource list fails is reported in `unavailable` (and logged) and
+ * and support `list` and `create`. A group/version whose resource list fails is reported in `unavailable` (and logged) and
  * skipped, as kubectl does, so one broken aggregated API does not stop a dump; a failure of `/apis` or
  * `/api/v1` themselves is thrown.
  */

@@ -18,6 +18,7 @@ const documents: Record<string, unknown> = {
       { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['create', 'get', 'list'] },
       { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
       { name: 'bindings', singularName: 'binding', namespaced: true, kind: 'Binding', verbs: ['create'] },
+      { name: 'componentstatuses', singularName: 'componentstatus', namespaced: false, kind: 'ComponentStatus', verbs: ['get', 'list'] },
     ],
   },
   '/apis': {
@@ -27,11 +28,21 @@ const documents: Record<string, unknown> = {
       { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } },
       { name: 'metrics.k8s.io', versions: [{ groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' }], preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' } },
       { name: 'empty.example.com', versions: [] },
+      { name: 'metrics.up.example.com', versions: [{ groupVersion: 'metrics.up.example.com/v1beta1', version: 'v1beta1' }], preferredVersion: { groupVersion: 'metrics.up.example.com/v1beta1', version: 'v1beta1' } },
       { name: 'example.com', versions: [{ groupVersion: 'example.com/v2', version: 'v2' }, { groupVersion: 'example.com/v1', version: 'v1' }] },
     ],
   },
-  '/apis/apps/v1': { kind: 'APIResourceList', groupVersion: 'apps/v1', resources: [{ name: 'deployments', singularName: 'deployment', namespaced: true, kind: 'Deployment', verbs: ['list', 'get'] }] },
-  '/apis/example.com/v2': { kind: 'APIResourceList', groupVersion: 'example.com/v2', resources: [{ name: 'widgets', singularName: 'widget', namespaced: false, kind: 'Widget', verbs: ['list'] }] },
+  '/apis/apps/v1': { kind: 'APIResourceList', groupVersion: 'apps/v1', resources: [{ name: 'deployments', singularName: 'deployment', namespaced: true, kind: 'Deployment', verbs: ['create', 'list', 'get'] }] },
+  '/apis/example.com/v2': { kind: 'APIResourceList', groupVersion: 'example.com/v2', resources: [{ name: 'widgets', singularName: 'widget', namespaced: false, kind: 'Widget', verbs: ['list', 'create'] }] },
+  // metrics-server's types can be listed but never created, so never restored.
+  '/apis/metrics.up.example.com/v1beta1': {
+    kind: 'APIResourceList',
+    groupVersion: 'metrics.up.example.com/v1beta1',
+    resources: [
+      { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
+      { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
+    ],
+  },
 };
 
 t.test('discovery keeps listable top-level resources and skips a group that is down', async (t) => {
@@ -57,6 +68,6 @@ t.test('discovery keeps listable top-level resources and skips a group that is d
     { group: '', version: 'v1', resource: 'configmaps', kind: 'ConfigMap', namespaced: true },
     { group: 'apps', version: 'v1', resource: 'deployments', kind: 'Deployment', namespaced: true },
     { group: 'example.com', version: 'v2', resource: 'widgets', kind: 'Widget', namespaced: false },
-  ], 'subresources and types without list are left out; a group without preferredVersion uses its first version; one without versions is skipped');
+  ], 'subresources and types without list or create are left out; a group without preferredVersion uses its first version; one without versions is skipped');
   t.same(discovered.unavailable, ['metrics.k8s.io/v1beta1']);
 });
