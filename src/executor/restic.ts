@@ -164,6 +164,8 @@ interface RunResult {
   exitCode: number;
   stdoutLines: string[];
   stderrTail: string;
+  /** The code a failure of this run has: from the stderr before redaction (see `finish`). */
+  failureCode: ResticErrorCode;
 }
 
 interface RunOptions {
@@ -270,6 +272,10 @@ export function createRestic(options: ResticOptions): Restic {
         if (killTimer !== undefined) clearTimeout(killTimer);
         handleLine(stdoutRest);
         const stderrTail = redact(stderrTruncated ? dropCutSecretPrefix(stderrBuffer, secrets) : stderrBuffer).slice(-STDERR_TAIL_CHARS);
+        // Classified before redaction: a password that is an ordinary word ("password", "lock") would otherwise
+        // be cut out of restic's own message and the failure read as unrecognised. Only the code leaves here.
+        // A run stopped for refused writes is BackendUnwritable even if its last words pushed the retry line out.
+        const failureCode = gaveUp ? 'BackendUnwritable' : classifyResticFailure(stderrBuffer.slice(-STDERR_TAIL_CHARS));
         const durationMs = Date.now() - started;
         if (aborted) {
           reject(new ResticAbortError(command));
@@ -280,13 +286,13 @@ export function createRestic(options: ResticOptions): Restic {
           reject(new ResticError('Failed', -1, '', `restic ${command} could not be started: ${redact(error.message)}`));
           return;
         }
-        const result = { exitCode, stdoutLines, stderrTail };
+        const result = { exitCode, stdoutLines, stderrTail, failureCode };
         if ((runOptions.okExitCodes ?? [0]).includes(exitCode) || runOptions.noThrow === true) {
           log.debug({ command, exitCode, durationMs }, 'restic finished');
           resolve(result);
           return;
         }
-        const code = classifyResticFailure(stderrTail);
+        const code = failureCode;
         log.error({ command, exitCode, code, durationMs, stderrTail }, 'restic failed');
         reject(new ResticError(code, exitCode, stderrTail, `restic ${command} failed (exit ${exitCode}, ${code}): ${FAILURE_HINTS[code]}; ${lastLine(stderrTail)}`));
       };
@@ -303,7 +309,7 @@ export function createRestic(options: ResticOptions): Restic {
         return { created: true };
       }
       if (!/config file already exists/i.test(created.stderrTail)) {
-        const code = classifyResticFailure(created.stderrTail);
+        const code = created.failureCode;
         throw new ResticError(code, created.exitCode, created.stderrTail, `restic init failed (exit ${created.exitCode}, ${code}): ${FAILURE_HINTS[code]}; ${lastLine(created.stderrTail)}`);
       }
       // An existing repository is only usable if our password opens it.
@@ -418,7 +424,7 @@ export function createRestic(options: ResticOptions): Restic {
         log.warn({ stderrTail: result.stderrTail }, 'restic check found errors');
         return { ok: false };
       }
-      const code = classifyResticFailure(result.stderrTail);
+      const code = result.failureCode;
       throw new ResticError(code, result.exitCode, result.stderrTail, `restic check failed (exit ${result.exitCode}, ${code}): ${FAILURE_HINTS[code]}; ${lastLine(result.stderrTail)}`);
     },
   };

@@ -31,6 +31,26 @@ t.test('classification of refused writes (one row per cause) and what the status
   t.match(describeFailure(new ResticError('BackendUnwritable', 1, '', 'x')), /: the write was refused$/);
 });
 
+t.test('a run stopped for refused writes stays BackendUnwritable when its last words push the retry line out of the tail', async (t) => {
+  const binary = join(t.testdir(), 'retrying.sh');
+  // Prints restic's retry line, then, once told to stop, 8 KiB of something else (more than the kept tail).
+  await writeFile(
+    binary,
+    [
+      '#!/bin/sh',
+      "trap 'i=0; while [ $i -lt 128 ]; do echo \"cleanup message $i: unable to remove lock, 64 bytes of noise\" >&2; i=$((i+1)); done; exit 130' TERM",
+      "echo 'Save(<lock/d430>) returned error, retrying after 1.08s: open /b/repo/locks/d430-tmp: read-only file system' >&2",
+      'while :; do sleep 0.1; done',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const error = await createRestic({ repository: '/b/repo', password: 'unwritable-test', binary, logger: silentLogger() }).backup(['.'], { host: 'h' }).then(() => undefined, (e: unknown) => e);
+  t.ok(error instanceof ResticError, String(error));
+  t.equal((error as ResticError).code, 'BackendUnwritable');
+  t.notMatch((error as ResticError).stderrTail, /read-only/, 'the retry line is no longer in the tail');
+});
+
 t.test('a backup into a backend that turned read-only fails at once with BackendUnwritable', async (t) => {
   const missing = await resticMissing;
   if (missing) return void t.comment(missing);

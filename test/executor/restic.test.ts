@@ -42,6 +42,22 @@ t.test('createProgressThrottle passes the first report, then at most one per int
   t.same(seen, [0, 500, 1000, 1500, 2000]);
 });
 
+t.test('a failure is classified before redaction: a password that is an ordinary word does not hide the cause', async (t) => {
+  const dir = t.testdir();
+  const cases: Array<[password: string, stderr: string, code: string]> = [
+    ['password', 'Fatal: wrong password or no key found', 'WrongPassword'],
+    ['locked', 'Fatal: unable to create lock in backend: repository is already locked by PID 12', 'RepositoryLocked'],
+    ['refused', 'Fatal: unable to open config file: dial tcp 10.0.0.1:9000: connect: connection refused', 'Unreachable'],
+  ];
+  for (const [index, [password, stderr, code]] of cases.entries()) {
+    const binary = join(dir, `fails-${index}.sh`);
+    await writeFile(binary, `#!/bin/sh\necho '${stderr}' >&2\nexit 1\n`, { mode: 0o755 });
+    const error = (await createRestic({ repository: '/nowhere', password, binary, logger: memoryLogger('info').logger }).snapshots().catch((e: unknown) => e)) as ResticError;
+    t.equal(error.code, code, `password ${JSON.stringify(password)}: ${code}`);
+    t.notOk(error.stderrTail.includes(password), 'the password is still redacted from the tail');
+  }
+});
+
 const resticAvailable = spawnSync('restic', ['version']).status === 0;
 
 t.test('against real restic repositories', { skip: resticAvailable ? false : 'restic is not on PATH (CI installs it)' }, async (t) => {
