@@ -133,8 +133,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   };
 
   /** One round: true when this candidate holds the Lease afterwards. */
-  const tryAcquireOrRenew = async (): Promise<boolean> => {
-    const signal = abortRequests.signal;
+  const tryAcquireOrRenew = async (signal: AbortSignal): Promise<boolean> => {
     const lease = await client.find<Lease>(ref, { signal });
     if (lease === undefined) {
       try {
@@ -162,8 +161,12 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   };
 
   const round = async (): Promise<boolean> => {
+    // No Lease request outlives the renew deadline (a leader's: what is left of it). The client's own
+    // timeout is 30 s, so a hung renewal (a dead keep-alive connection, an API server that does not
+    // answer) kept the leader leading past the Lease's expiry, while a standby took over: two leaders.
+    const budgetMs = leading === undefined ? renewDeadlineMs : Math.max(1, Math.ceil(lastRenewMs + renewDeadlineMs - performance.now()) + 1);
     try {
-      return await tryAcquireOrRenew();
+      return await tryAcquireOrRenew(AbortSignal.any([abortRequests.signal, AbortSignal.timeout(budgetMs)]));
     } catch (error) {
       if (!stopped) logger.warn({ ...fields, err: error instanceof Error ? error.message : String(error) }, 'lease request failed');
       return false;

@@ -165,3 +165,25 @@ t.test('callback failures are logged; bad timings are refused; identities and Mi
   t.throws(() => startLeaderElection({ ...base, leaseDurationSeconds: 10, renewDeadlineSeconds: 10 }), /leaseDuration > renewDeadline > retryPeriod/);
   t.throws(() => startLeaderElection({ ...base, retryPeriodSeconds: 0 }), /retryPeriod > 0/);
 });
+
+t.test('a leader whose renewal hangs steps down at the renew deadline, before its Lease expires', async (t) => {
+  // Requests that never answer (a dead keep-alive connection) and end only when their signal aborts.
+  let hanging = false;
+  const hang = (signal: AbortSignal | undefined): Promise<never> =>
+    new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('request aborted')), { once: true }));
+  const stuck: KubeClient = {
+    ...client,
+    find: (ref, options) => (hanging ? hang(options?.signal) : client.find(ref, options)),
+    update: (object, options) => (hanging ? hang(options?.signal) : client.update(object, options)),
+  };
+  const group = candidates('hung-renewal', 1, { kubeClient: stuck });
+  t.teardown(() => Promise.all(group.electors.map((e) => e.stop())));
+  const leader = await eventually('a leader', () => group.leader());
+  hanging = true;
+  const since = performance.now();
+  await eventually('the leader to step down', () => !leader.isLeader());
+  const tookMs = performance.now() - since;
+  t.ok(tookMs < 5_000, `stepped down after ${Math.round(tookMs)} ms, about the 1 s renew deadline, not after the client's 30 s timeout`);
+  t.ok(group.log.lines.some((l) => l.message === 'could not renew the lease in time; stepping down'), 'it says why');
+  hanging = false;
+});
