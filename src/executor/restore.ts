@@ -13,6 +13,7 @@ import {
   formatDuration,
   getRequired,
   isMountedPath,
+  localMount,
   requireSafeAbsolutePath,
   resolveRepository,
   RESTORE_SESSION_TYPE,
@@ -21,6 +22,7 @@ import {
   withComponentRepository,
   type ExecOptions,
 } from './context.js';
+import { isWithin } from '../domain/rules/safe-paths.js';
 import { requireSafePatterns, resolveInsideMount } from './safe-paths.js';
 import type { Restic } from './restic.js';
 
@@ -59,6 +61,8 @@ export interface ComponentRestoreContext {
   /** The component's recorded paths, each with its restic snapshot id. */
   entries: RecordedEntry[];
   restic: Restic;
+  /** Where a local backend is mounted in this Job (container path); undefined for other providers. */
+  backendMountPath?: string | undefined;
 }
 
 /** How a component restore ended; `error` makes the component Failed (without throwing). */
@@ -119,7 +123,7 @@ export async function restoreComponent(
     if (recorded === undefined || entries.length === 0) throw new ExecError(`Snapshot ${snapshotName} has no restic data for component ${component}`);
     const resolved = await resolveRepository(client, repositoryNamespace, repositoryName, dataSource?.encryptionSecret);
     const path = recorded.path ?? componentPath(snapshot.spec?.session ?? '', component);
-    outcome = await withComponentRepository(options, resolved, path, ({ restic }) => restoreData({ session, snapshotName: chosen, entries, restic }));
+    outcome = await withComponentRepository(options, resolved, path, ({ restic }) => restoreData({ session, snapshotName: chosen, entries, restic, backendMountPath: localMount(resolved.storage, options.volumeMap)?.mountPath }));
     if (outcome.error !== undefined) throw new ExecError(outcome.error);
     await write({ phase: 'Succeeded', duration: duration() });
     return { ok: true, snapshot: snapshotName, restoredPaths: outcome.restoredPaths, message: outcome.message };
@@ -136,7 +140,7 @@ export async function restoreComponent(
 }
 
 /** File restores: each recorded path back where the restore Job mounts it (see RestoreOptions.targetPath). */
-async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries, restic }: ComponentRestoreContext): Promise<ComponentRestoreOutcome> {
+async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries, restic, backendMountPath }: ComponentRestoreContext): Promise<ComponentRestoreOutcome> {
   const restoredPaths: string[] = [];
   requireSafePatterns(options.include ?? [], '--include pattern');
   requireSafePatterns(options.exclude ?? [], '--exclude pattern');
@@ -145,6 +149,7 @@ async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries
     requireSafeAbsolutePath(hostPath, 'restore target');
     const containerTarget = restoreTargetOf(hostPath, entries.length, options.targetPath);
     requireSafeAbsolutePath(containerTarget, '--target-path');
+    requireOutsideBackend(containerTarget, backendMountPath);
     if (options.volumeMap !== undefined && !isMountedPath(options.volumeMap, containerTarget)) {
       // Outside every volume of the Job the data would land in the container's own file system (or, on the
       // embedded plane, on this machine's): refuse rather than "succeed" into nowhere.
@@ -165,6 +170,20 @@ async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries
     options.logger.info({ snapshot: snapshotName, path: hostPath, resticId: entry.id }, 'path restored');
   }
   return { restoredPaths, message: `restored ${options.component} from ${snapshotName} into ${restoredPaths.join(', ')}` };
+}
+
+/**
+ * A local backend's volume is mounted read-write in the restore Job (restic reads the repository from it), and
+ * may be shared by other namespaces' repositories: a target in it, or above it, would overwrite repositories,
+ * the one being read included. (A symbolic link into it is caught by resolveInsideMount: it leaves its volume.)
+ */
+function requireOutsideBackend(containerTarget: string, backendMountPath: string | undefined): void {
+  if (backendMountPath === undefined) return;
+  const bare = (path: string): string => posix.normalize(path).replace(/(.)\/+$/, '$1');
+  const [target, backend] = [bare(containerTarget), bare(backendMountPath)];
+  if (isWithin(backend, target) || isWithin(target, backend)) {
+    throw new ExecError(`the restore target ${containerTarget} overlaps the backend volume mounted at ${backendMountPath}: restore into the target's data volume`);
+  }
 }
 
 /** Where a recorded path is restored to (see {@link RestoreOptions.targetPath}). */

@@ -90,6 +90,14 @@ t.test('the executor refuses paths that lead out of the Job volumes', { skip: re
     t.match(await restoreStatus('rs-escape'), { phase: 'Failed', error: escaped.message });
     t.same(await readdir(outside), ['shadow'], 'nothing was created outside the volume (not even the landing directory)');
 
+    for (const [name, targetPath] of [['rs-backend', '/backend/traversal'], ['rs-backend-dot', '/./backend'], ['rs-above-backend', '/']] as const) {
+      await restoreSession(name);
+      const intoBackend = await runRestore({ ...base(), restoreSession: name, component: 'dump', targetPath });
+      t.notOk(intoBackend.ok, `${targetPath}: ${intoBackend.message}`);
+      t.equal(intoBackend.message, `the restore target ${targetPath} overlaps the backend volume mounted at /backend: restore into the target's data volume`);
+    }
+    t.notOk((await readdir(backend)).includes('app.txt'), 'nothing was restored into the backend');
+
     await restoreSession('rs-include');
     const included = await runRestore({ ...base(), restoreSession: 'rs-include', component: 'dump', targetPath: '/restore/ok', include: ['/kubestash-data/../../etc'] });
     t.notOk(included.ok);
