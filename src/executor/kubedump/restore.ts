@@ -20,7 +20,7 @@ import { parseKubedumpRestoreOptions, planKubedumpRestore, type KubedumpRestoreO
 import { createRestoreTally, describeManifestRestore, type ObjectRestoreResult, type RestoreTally } from '../../domain/kubedump/restore-results.js';
 import { asObject, asString } from '../../domain/json-access.js';
 import { parseApiVersion, type KubeObject } from '../../domain/kube-object.js';
-import { isAlreadyExists, isNotFound, type KubeClient } from '../../kube/client.js';
+import { isAlreadyExists, isNotFound, KubeApiError, type KubeClient } from '../../kube/client.js';
 import { describeFailure, ExecError, RESTORE_SESSION_TYPE, scratchRoot, updateStatusRetrying } from '../context.js';
 import { restoreComponent, type ComponentRestoreContext, type ComponentRestoreOutcome, type RestoreOptions, type RestoreResult } from '../restore.js';
 
@@ -39,6 +39,8 @@ export interface KubedumpRestoreResult extends RestoreResult {
 }
 
 const NAMESPACE_TYPE = { apiVersion: 'v1', kind: 'Namespace' };
+
+const isForbidden = (error: unknown): boolean => error instanceof KubeApiError && error.code === 403;
 
 /** One selected object of the dump, read and ready to prepare. */
 interface Candidate {
@@ -230,15 +232,21 @@ async function liveOwner(client: KubeClient, reference: OwnerReference, namespac
   return found === undefined ? 'missing' : { uid: found.metadata?.uid as string };
 }
 
-/** Creates the namespace (bare) when it does not exist, once per run; a Namespace object of the dump comes earlier in the plan. */
+/**
+ * Creates the namespace (bare) when it does not exist, once per run; a Namespace object of the dump comes earlier
+ * in the plan. An account that may not create namespaces (a Role in the namespace restored into) is refused even
+ * when the namespace exists, since authorization comes before the existence check: then a namespace that exists
+ * is enough, and the refusal stands only when it does not (or cannot be read either).
+ */
 async function ensureNamespace(client: KubeClient, namespace: string, ensured: Set<string>, tally: RestoreTally): Promise<void> {
   if (ensured.has(namespace)) return;
   try {
     await client.create({ ...NAMESPACE_TYPE, metadata: { name: namespace } });
     tally.add({ apiGroup: '', kind: 'Namespace', name: namespace, result: 'Created' });
   } catch (error) {
-    if (!isAlreadyExists(error)) throw error;
-    const existing = await client.get({ ...NAMESPACE_TYPE, name: namespace });
+    if (!isAlreadyExists(error) && !isForbidden(error)) throw error;
+    const existing = isForbidden(error) ? await client.find({ ...NAMESPACE_TYPE, name: namespace }).catch(() => undefined) : await client.get({ ...NAMESPACE_TYPE, name: namespace });
+    if (existing === undefined) throw error;
     if (existing.metadata?.deletionTimestamp) throw new ExecError(`namespace ${namespace} is being deleted; restore once it is gone`);
   }
   ensured.add(namespace);

@@ -15,7 +15,7 @@ import type { KubeObject } from '../../../src/domain/kube-object.js';
 import { BACKUP_STORAGE_TYPE, REPOSITORY_TYPE, RESTORE_SESSION_TYPE, SNAPSHOT_TYPE, type ExecOptions } from '../../../src/executor/context.js';
 import { initStorage } from '../../../src/executor/init.js';
 import { runKubedumpRestore } from '../../../src/executor/kubedump/restore.js';
-import { createKubeClient } from '../../../src/kube/client.js';
+import { createKubeClient, KubeApiError } from '../../../src/kube/client.js';
 import { silentLogger, startTestControlPlane } from '../../helpers/control-plane.js';
 
 const NS = 'backups';
@@ -131,6 +131,26 @@ t.test('manifest restore edges', { skip: resticAvailable ? false : 'restic is no
     t.notOk(result.ok);
     t.equal(status?.manifestRestore?.created, 0);
     t.ok(listed.filter((r) => r.namespace === 'leaving' && r.result === 'Failed').some((r) => r.reason === 'namespace leaving is being deleted; restore once it is gone'), JSON.stringify(listed));
+  });
+
+  t.test('an account that may not create namespaces restores into one that exists', async (t) => {
+    // As a real API server answers a Role-only account: authorization first, so 403 even when the namespace exists.
+    const scoped = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'create') return Reflect.get(target, property, receiver) as unknown;
+        return async (object: KubeObject, ...rest: unknown[]) => {
+          if (object.kind === 'Namespace') throw new KubeApiError(403, 'Forbidden', `namespaces is forbidden: User "system:serviceaccount:${NS}:restorer" cannot create resource "namespaces" in API group "" at the cluster scope`);
+          return (target.create as (...args: unknown[]) => Promise<unknown>)(object, ...rest);
+        };
+      },
+    });
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'scoped' } });
+    const into = await restore('edges', { IncludeResources: 'configmaps' }, 'scoped', { client: scoped });
+    t.match(into.status?.manifestRestore, { created: 4, failed: 3 }, 'the readable ConfigMaps are created, only the unreadable files fail');
+    t.ok(await get('v1', 'ConfigMap', 'scoped', 'cycle-a'));
+    const missing = await restore('edges', { IncludeResources: 'configmaps' }, 'not-there', { client: scoped });
+    t.match(missing.status?.manifestRestore, { created: 0, failed: 7 });
+    t.ok(missing.listed.some((r) => r.name === 'cycle-a' && /cannot create resource "namespaces"/.test(r.reason ?? '')), 'a namespace that does not exist: the refusal is the reason');
   });
 
   t.test('a component without restic data restores nothing and succeeds', async (t) => {
