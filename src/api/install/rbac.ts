@@ -41,6 +41,12 @@ export const CONTROLLER_CLUSTER_RULES: readonly PolicyRule[] = [
   { apiGroups: [STORAGE], resources: ['backupstorages', 'retentionpolicies'], verbs: [...READ, 'update', 'patch'] },
   { apiGroups: [STORAGE], resources: ['repositories', 'snapshots'], verbs: [...READ, 'create', 'update', 'patch', 'delete'] },
   { apiGroups: [STORAGE], resources: ['backupstorages/status', 'repositories/status', 'snapshots/status'], verbs: ['get', 'update', 'patch'] },
+  // The ownerReferences the controller writes carry blockOwnerDeletion (Jobs → BackupSession, RestoreSession,
+  // BackupStorage, Repository; BackupSessions → BackupConfiguration; Snapshots → Repository). Where the
+  // OwnerReferencesPermissionEnforcement admission plugin is on (OpenShift), that needs update on the
+  // owner's finalizers, or every such create or update is refused.
+  { apiGroups: [CORE], resources: ['backupconfigurations/finalizers', 'backupsessions/finalizers', 'restoresessions/finalizers'], verbs: ['update'] },
+  { apiGroups: [STORAGE], resources: ['backupstorages/finalizers', 'repositories/finalizers'], verbs: ['update'] },
   { apiGroups: [POLICY], resources: ['backuppolicies'], verbs: READ },
   { apiGroups: [POLICY], resources: ['backuppolicies/status'], verbs: ['get', 'update', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: [...READ, 'create', 'delete'] },

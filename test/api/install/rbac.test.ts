@@ -63,6 +63,11 @@ t.test('the controller can do what its controllers and the certificate code do',
     'admissionregistration.k8s.io/validatingwebhookconfigurations:watch@autostash', 'admissionregistration.k8s.io/mutatingwebhookconfigurations:list@autostash',
   ];
   for (const grant of expected) t.ok(cluster.has(grant), grant);
+  // blockOwnerDeletion on an ownerReference needs update on the owner's finalizers where
+  // OwnerReferencesPermissionEnforcement is on: the owners of the Jobs (job-skeleton.ts), BackupSessions
+  // (schedule/backup-session.ts, the session controller) and Snapshots (the session controller).
+  const owners = ['core.kubestash.com/backupsessions', 'core.kubestash.com/restoresessions', 'core.kubestash.com/backupconfigurations', 'storage.kubestash.com/backupstorages', 'storage.kubestash.com/repositories'];
+  for (const owner of owners) t.ok(cluster.has(`${owner}/finalizers:update`), `may set blockOwnerDeletion on ownerReferences to ${owner}`);
   t.notOk(cluster.has('/secrets:list'), 'Secrets are read one by one, never listed cluster-wide');
   t.notOk(cluster.has('/secrets:update'), 'no Secret is written outside the release namespace');
   t.notOk(cluster.has('admissionregistration.k8s.io/validatingwebhookconfigurations:patch'), 'webhook configurations only by name');
