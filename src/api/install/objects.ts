@@ -34,8 +34,11 @@ export interface InstallInput {
 
 type KubeObject = Record<string, unknown>;
 
-/** Name of the cert-manager Certificate (and its self-signed Issuer) for the cert-manager source. */
+/** Name of the cert-manager serving Certificate (and of the CA Issuer that signs it) for the cert-manager source. */
 export const CERT_MANAGER_CERTIFICATE = 'autostash-webhook';
+/** The CA Certificate (and its Secret) that the CA Issuer signs with, and the self-signed Issuer that makes it. */
+export const CERT_MANAGER_CA = 'autostash-webhook-ca';
+export const CERT_MANAGER_SELF_SIGNED = 'autostash-webhook-selfsigned';
 export const DASHBOARD_CONFIGMAP = 'autostash-dashboard';
 
 /** The DNS names the API server reaches the webhook Service by. */
@@ -99,10 +102,31 @@ function serviceAccounts(input: InstallInput, labels: Record<string, string>): K
   return accounts;
 }
 
-/** A self-signed Issuer and the serving Certificate; cainjector copies its CA into the webhook configurations. */
+/**
+ * A CA and a serving Certificate it signs; cainjector copies the serving Secret's ca.crt (the CA) into the
+ * webhook configurations. Not a self-signed serving certificate: each renewal of one is a new CA, and the
+ * replicas (watching the Secret) switch to it at the moment cainjector patches the caBundle, before every
+ * API server has seen the new bundle, so admissions fail for a moment at every renewal. With a CA, a
+ * serving renewal leaves the caBundle unchanged; only the rarer CA renewal (caLifetime) changes it.
+ */
 function certManagerObjects(namespace: string, values: InstallValues, labels: Record<string, string>): KubeObject[] {
+  const privateKey = { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' };
   return [
-    { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: CERT_MANAGER_CERTIFICATE, namespace, labels }, spec: { selfSigned: {} } },
+    { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: CERT_MANAGER_SELF_SIGNED, namespace, labels }, spec: { selfSigned: {} } },
+    {
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Certificate',
+      metadata: { name: CERT_MANAGER_CA, namespace, labels },
+      spec: {
+        isCA: true,
+        commonName: CERT_MANAGER_CA,
+        secretName: CERT_MANAGER_CA,
+        duration: values.certificates.caLifetime,
+        issuerRef: { kind: 'Issuer', name: CERT_MANAGER_SELF_SIGNED },
+        privateKey,
+      },
+    },
+    { apiVersion: 'cert-manager.io/v1', kind: 'Issuer', metadata: { name: CERT_MANAGER_CERTIFICATE, namespace, labels }, spec: { ca: { secretName: CERT_MANAGER_CA } } },
     {
       apiVersion: 'cert-manager.io/v1',
       kind: 'Certificate',
@@ -112,7 +136,7 @@ function certManagerObjects(namespace: string, values: InstallValues, labels: Re
         duration: values.certificates.certLifetime,
         dnsNames: serviceDnsNames(namespace),
         issuerRef: { kind: 'Issuer', name: CERT_MANAGER_CERTIFICATE },
-        privateKey: { algorithm: 'ECDSA', size: 256, rotationPolicy: 'Always' },
+        privateKey,
       },
     },
   ];

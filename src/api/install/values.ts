@@ -49,8 +49,8 @@ export const InstallValuesSchema = strict(
       {
         source: literalUnion(CERTIFICATE_SOURCES, 'self-managed: the leader generates and rotates a CA and serving certificate in a Secret; cert-manager: a cert-manager Certificate and CA injection; secret: a Secret you provide.'),
         secretName: accountName('Secret holding ca.crt, tls.crt and tls.key.'),
-        caLifetime: goDuration('Lifetime of the self-managed CA (Go duration).'),
-        certLifetime: goDuration('Lifetime of the self-managed serving certificate (Go duration).'),
+        caLifetime: goDuration('Lifetime of the self-managed or cert-manager CA (Go duration).'),
+        certLifetime: goDuration('Lifetime of the self-managed or cert-manager serving certificate (Go duration).'),
       },
       'Serving certificate of the webhook.',
     ),

@@ -93,12 +93,21 @@ t.test('webhooks: release namespace excluded, matchConditions switch, service en
   t.notOk(on.metadata.annotations, 'no injection annotation without cert-manager');
 });
 
-t.test('cert-manager source: Issuer, Certificate and CA injection', async (t) => {
+t.test('cert-manager source: a CA, the serving Certificate it signs, and CA injection', async (t) => {
   const objects = withValues({ certificates: { ...DEFAULT_VALUES.certificates, source: 'cert-manager', secretName: 'tls' } }, 'backup-system');
-  t.match(find(objects, 'Issuer'), { apiVersion: 'cert-manager.io/v1', metadata: { name: 'autostash-webhook', namespace: 'backup-system' }, spec: { selfSigned: {} } });
-  t.match(find(objects, 'Certificate'), {
-    spec: { secretName: 'tls', duration: '8760h', dnsNames: ['autostash.backup-system.svc', 'autostash.backup-system.svc.cluster.local'], issuerRef: { name: 'autostash-webhook' } },
+  const serving = find(objects, 'Certificate', 'autostash-webhook');
+  t.match(serving, {
+    apiVersion: 'cert-manager.io/v1',
+    metadata: { namespace: 'backup-system' },
+    spec: { secretName: 'tls', duration: '8760h', dnsNames: ['autostash.backup-system.svc', 'autostash.backup-system.svc.cluster.local'], issuerRef: { kind: 'Issuer', name: 'autostash-webhook' } },
   });
+  // Not self-signed: a self-signed serving certificate is a new CA at every renewal, and the replicas would
+  // serve it before every API server has the new caBundle. Its Issuer is a CA whose Certificate lives caLifetime.
+  const issuer = find(objects, 'Issuer', 'autostash-webhook');
+  t.match(issuer, { metadata: { namespace: 'backup-system' }, spec: { ca: { secretName: 'autostash-webhook-ca' } } }, 'the serving certificate is signed by a CA Issuer');
+  t.notOk(issuer?.spec && 'selfSigned' in (issuer.spec as object), 'not self-signed');
+  t.match(find(objects, 'Certificate', 'autostash-webhook-ca'), { spec: { isCA: true, secretName: 'autostash-webhook-ca', duration: '43800h', issuerRef: { kind: 'Issuer', name: 'autostash-webhook-selfsigned' } } });
+  t.match(find(objects, 'Issuer', 'autostash-webhook-selfsigned'), { spec: { selfSigned: {} } });
   for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
     t.same(find(objects, kind)!.metadata.annotations, { 'cert-manager.io/inject-ca-from': 'backup-system/autostash-webhook' }, kind);
   }
