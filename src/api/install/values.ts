@@ -4,6 +4,7 @@
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
+import { parseGoDuration } from '../../domain/duration.js';
 import { ErrorCodes, fieldError, type FieldError } from '../../domain/errors.js';
 import { AUTOSTASH_VERSION } from '../../version.js';
 
@@ -179,7 +180,11 @@ export function resolveValues(overrides: readonly unknown[]): { values: InstallV
   }
   // Unions of literals (enum-like values) report one error per member; one message per path is enough.
   compiled ??= new Ajv({ allErrors: true, strict: false }).compile(valuesJsonSchema());
-  if (compiled(merged)) return { values: merged as InstallValues };
+  if (compiled(merged)) {
+    const values = merged as InstallValues;
+    const ordering = leaderElectionErrors(values.leaderElection);
+    return ordering.length === 0 ? { values } : { errors: ordering };
+  }
   const seen = new Set<string>();
   const errors: FieldError[] = [];
   // ajv sets errors whenever validation fails.
@@ -191,6 +196,24 @@ export function resolveValues(overrides: readonly unknown[]): { values: InstallV
     seen.add(key);
   }
   return { errors };
+}
+
+/**
+ * serve refuses lease timings out of order (a leader must give up before a standby may take over, and
+ * retry within its deadline), which a schema cannot say: without this check the objects print fine and
+ * every pod crash-loops on start.
+ */
+function leaderElectionErrors(timings: InstallValues['leaderElection']): FieldError[] {
+  const nanos = (text: string): bigint => {
+    const parsed = parseGoDuration(text);
+    return parsed.ok ? parsed.value : 0n;
+  };
+  const [lease, renew, retry] = [nanos(timings.leaseDuration), nanos(timings.renewDeadline), nanos(timings.retryPeriod)];
+  const errors: FieldError[] = [];
+  if (!(renew < lease)) errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.renewDeadline', `must be shorter than leaderElection.leaseDuration (${timings.leaseDuration}): a leader must give up before a standby may take over`));
+  if (!(retry < renew)) errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.retryPeriod', `must be shorter than leaderElection.renewDeadline (${timings.renewDeadline}): the leader retries within its deadline`));
+  if (retry <= 0n) errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.retryPeriod', 'must be longer than 0'));
+  return errors;
 }
 
 /** The allowed literals of the union at `instancePath` (for a readable "must be one of" message). */

@@ -41,6 +41,17 @@ t.test('one row per rule: each bad value is named by its path and reason', async
   }
 });
 
+t.test('lease timings out of order are refused like serve refuses them, not printed to crash-loop', async (t) => {
+  t.same(errorsOf([{ leaderElection: { leaseDuration: '10s', renewDeadline: '10s' } }]), [
+    'FieldValueInvalid leaderElection.renewDeadline: must be shorter than leaderElection.leaseDuration (10s): a leader must give up before a standby may take over',
+  ]);
+  t.same(errorsOf([{ leaderElection: { retryPeriod: '1m' } }]), [
+    'FieldValueInvalid leaderElection.retryPeriod: must be shorter than leaderElection.renewDeadline (10s): the leader retries within its deadline',
+  ]);
+  t.same(errorsOf([{ leaderElection: { retryPeriod: '0s' } }]), ['FieldValueInvalid leaderElection.retryPeriod: must be longer than 0']);
+  t.same(errorsOf([{ leaderElection: { leaseDuration: '1m30s', renewDeadline: '1m', retryPeriod: '500ms' } }]), [], 'any order-respecting Go durations pass');
+});
+
 t.test('a values source that is not a mapping', async (t) => {
   t.same(errorsOf([{}, ['replicas', 3]]), ['FieldValueTypeInvalid : values source 2 must be a mapping of values']);
   t.same(errorsOf(['text']), ['FieldValueTypeInvalid : values source 1 must be a mapping of values']);
