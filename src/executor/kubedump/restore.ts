@@ -42,12 +42,27 @@ const NAMESPACE_TYPE = { apiVersion: 'v1', kind: 'Namespace' };
 
 const isForbidden = (error: unknown): boolean => error instanceof KubeApiError && error.code === 403;
 
-/** One selected object of the dump, read and ready to prepare. */
+/**
+ * One selected object of the dump. Its contents are not kept: apply reads the file again, so memory holds one
+ * object at a time, not the whole dump (a cluster's Secrets, Helm release records included, can be gigabytes).
+ */
 interface Candidate {
   planned: PlannedObject;
-  object: KubeObject;
   /** ownerKey of the object as restored. */
   key: string;
+}
+
+const UNREADABLE = 'the dumped file is not a YAML object with apiVersion and kind';
+
+/** The object a dump file holds, or undefined when it cannot be read or is not an object with apiVersion and kind. */
+async function readDumpedObject(dumpDir: string, path: string): Promise<(KubeObject & { apiVersion: string; kind: string }) | undefined> {
+  let object: KubeObject | undefined;
+  try {
+    object = asObject(parse(await readFile(join(dumpDir, path), 'utf8'))) as KubeObject | undefined;
+  } catch {
+    return undefined;
+  }
+  return object !== undefined && object.apiVersion && object.kind ? (object as KubeObject & { apiVersion: string; kind: string }) : undefined;
 }
 
 /** Every file under `root`, as relative POSIX paths. */
@@ -83,7 +98,7 @@ async function restoreManifests(options: KubedumpRestoreRunOptions, context: Com
     const plan = planKubedumpRestore(await listFiles(dumpDir), restore);
     const tally = createRestoreTally();
     const { candidates, excluded } = await readCandidates(dumpDir, plan.objects, restore, tally);
-    await applyCandidates(options, restore, candidates, tally);
+    await applyCandidates(options, restore, dumpDir, candidates, tally);
     const summary = tally.summary(plan.excluded.length + excluded);
     await updateStatusRetrying<RestoreSession>(options.client, RESTORE_SESSION_TYPE, options.namespace, options.restoreSession, (current) => {
       (current.status ??= {}).manifestRestore = summary;
@@ -124,15 +139,9 @@ async function readCandidates(dumpDir: string, planned: readonly PlannedObject[]
   const candidates: Candidate[] = [];
   let excluded = 0;
   for (const entry of planned) {
-    let object: KubeObject | undefined;
-    try {
-      const value: unknown = parse(await readFile(join(dumpDir, entry.path), 'utf8'));
-      object = asObject(value) as KubeObject | undefined;
-    } catch {
-      object = undefined;
-    }
-    if (object === undefined || !object.apiVersion || !object.kind) {
-      tally.add(resultOf(entry, undefined, 'Failed', 'the dumped file is not a YAML object with apiVersion and kind'));
+    const object = await readDumpedObject(dumpDir, entry.path);
+    if (object === undefined) {
+      tally.add(resultOf(entry, undefined, 'Failed', UNREADABLE));
       continue;
     }
     if (!labelsSelected(restore.filter, object.metadata?.labels)) {
@@ -146,13 +155,13 @@ async function readCandidates(dumpDir: string, planned: readonly PlannedObject[]
         continue;
       }
     }
-    candidates.push({ planned: entry, object, key: ownerKey(object.apiVersion, object.kind, entry.namespace, entry.name) });
+    candidates.push({ planned: entry, key: ownerKey(object.apiVersion, object.kind, entry.namespace, entry.name) });
   }
   return { candidates, excluded };
 }
 
 /** Applies the candidates in plan order, an object whose owner is still to come right after that owner. */
-async function applyCandidates(options: KubedumpRestoreRunOptions, restore: KubedumpRestoreOptions, candidates: readonly Candidate[], tally: RestoreTally): Promise<void> {
+async function applyCandidates(options: KubedumpRestoreRunOptions, restore: KubedumpRestoreOptions, dumpDir: string, candidates: readonly Candidate[], tally: RestoreTally): Promise<void> {
   const { client } = options;
   const pending = new Set(candidates.map((c) => c.key));
   /** uids of the objects this run created or updated (others are looked up). */
@@ -186,7 +195,9 @@ async function applyCandidates(options: KubedumpRestoreRunOptions, restore: Kube
 
   /** Applies one object; answers the objects that waited for it. */
   const apply = async (candidate: Candidate, final: boolean): Promise<Candidate[]> => {
-    const { planned, object } = candidate;
+    const { planned } = candidate;
+    const object = await readDumpedObject(dumpDir, planned.path);
+    if (object === undefined) return finish(candidate, resultOf(planned, undefined, 'Failed', UNREADABLE));
     const references = (object.metadata?.ownerReferences ?? []) as OwnerReference[];
     const desired = prepareForCreate(object, planned, prepareOptions);
     try {

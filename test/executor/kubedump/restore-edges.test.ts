@@ -9,6 +9,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { BackupStorage, Repository, RestoreSession, Snapshot } from '../../../src/api/index.js';
 import { REPOSITORY_NAME_LABEL } from '../../../src/domain/execution/labels.js';
 import type { KubeObject } from '../../../src/domain/kube-object.js';
@@ -151,6 +153,37 @@ t.test('manifest restore edges', { skip: resticAvailable ? false : 'restic is no
     const missing = await restore('edges', { IncludeResources: 'configmaps' }, 'not-there', { client: scoped });
     t.match(missing.status?.manifestRestore, { created: 0, failed: 7 });
     t.ok(missing.listed.some((r) => r.name === 'cycle-a' && /cannot create resource "namespaces"/.test(r.reason ?? '')), 'a namespace that does not exist: the refusal is the reason');
+  });
+
+  t.test('memory holds one dumped object at a time, not the whole dump', async (t) => {
+    setFlagsFromString('--expose_gc');
+    const gc = runInNewContext('gc') as () => void;
+    const count = 20;
+    const payload = 1024 * 1024;
+    const files: Record<string, string> = {};
+    for (let i = 0; i < count; i++) {
+      // A kind never served: each object fails at once and never reaches the API server's store, so the heap
+      // measured below is the restore's own.
+      files[`blobs.nope.example.com/namespaces/${HAND}/b${i}.yaml`] = JSON.stringify({ apiVersion: 'nope.example.com/v1', kind: 'Blob', metadata: { name: `b${i}`, namespace: HAND }, data: `${i}`.padEnd(payload, 'x') });
+    }
+    await snapshotOf('big', files);
+    let peak = 0;
+    const measured = new Proxy(client, {
+      get(target, property, receiver) {
+        if (property !== 'resource') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: unknown[]) => {
+          gc();
+          peak = Math.max(peak, process.memoryUsage().heapUsed);
+          return (target.resource as (...a: unknown[]) => Promise<unknown>)(...args);
+        };
+      },
+    });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const { status } = await restore('big', {}, undefined, { client: measured, servedWaitMs: 0 });
+    t.match(status?.manifestRestore, { failed: count });
+    const grown = peak - before;
+    t.ok(grown < (count * payload) / 2, `heap grew by ${Math.round(grown / 1048576)} MiB while applying ${count} objects of ${payload / 1048576} MiB`);
   });
 
   t.test('a component without restic data restores nothing and succeeds', async (t) => {
