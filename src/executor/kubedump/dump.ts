@@ -3,7 +3,7 @@
  * into the layout of src/domain/kubedump/layout.ts as soon as its page arrives, so memory holds one page at a
  * time whatever the object count. Object contents are never logged (the dump holds Secrets).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
@@ -179,7 +179,7 @@ export async function dumpResources(options: DumpOptions): Promise<DumpSummary> 
               }
               await made;
               const text = stringify(sanitizeForDump(type, item), { lineWidth: 0 });
-              await writeFile(path, text, { mode: PRIVATE_FILE_MODE });
+              await writePrivateFile(path, text);
               summary.bytes += Buffer.byteLength(text);
               written++;
               options.onObjectWritten?.();
@@ -195,4 +195,18 @@ export async function dumpResources(options: DumpOptions): Promise<DumpSummary> 
   }
   logger.info({ objects: summary.objects, resourceTypes: summary.resourceTypes, bytes: summary.bytes }, 'manifests dumped');
   return summary;
+}
+
+/**
+ * Writes `text` to `path` readable by its owner only. A file that already exists (a `--force` dump into a
+ * git checkout) keeps its mode under a plain write, so it is made 0600 before Secret contents go in.
+ */
+async function writePrivateFile(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await chmod(path, PRIVATE_FILE_MODE);
+    await writeFile(path, text);
+  }
 }

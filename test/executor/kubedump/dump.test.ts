@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -173,9 +173,13 @@ t.test('kubedump on the embedded control plane', async (t) => {
 
     await t.rejects(runDumpToDirectory({ ...base, output: fresh }), /--output .* is not empty: choose an empty or new directory, or pass --force/);
     await writeFile(join(fresh, 'README.md'), 'mine');
+    const checkedOut = join(fresh, 'secrets/namespaces/shop/web-secret.yaml');
+    await chmod(checkedOut, 0o644);
     const forced = await runDumpToDirectory({ ...base, output: fresh, force: true });
     t.ok(forced.ok);
     t.same(await listFiles(fresh), [...shopFiles, 'README.md'].sort(), '--force writes into the directory and leaves other files');
+    t.equal((await stat(checkedOut)).mode & 0o777, 0o600, 'a file that was world-readable (a git checkout) is made private before the Secret goes in');
+    t.match(await readFile(checkedOut, 'utf8'), 'kind: Secret');
 
     const emptyDir = join(root, 'cli-empty');
     await mkdir(emptyDir);
