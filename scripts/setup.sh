@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 fail() { echo "autostash setup: $*" >&2; exit 1; }
 
-command -v node >/dev/null || fail "Node.js 20 or newer is required (https://nodejs.org); 'node' is not on PATH."
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || fail "Node.js 20 or newer is required; found $(node --version)."
+command -v node >/dev/null || fail "Node.js 20.12 or newer is required (https://nodejs.org); 'node' is not on PATH."
+# 20.12: the kubedump restore lists its files with Dirent.parentPath.
+node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 20 || (major === 20 && minor >= 12) ? 0 : 1)' \
+  || fail "Node.js 20.12 or newer is required; found $(node --version)."
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
