@@ -102,6 +102,15 @@ const forbiddenKeyMessage = 'body contains a "__proto__" or "constructor.prototy
 
 const badRequest = (message: string): TransportErrorBody => ({ statusCode: 400, error: 'Bad Request', message });
 
+/** Longest 400 message (and logged reason) we send: a reason may quote what the client sent, which can be megabytes. */
+export const MAX_REASON_LENGTH = 1024;
+
+/** `message` cut to MAX_REASON_LENGTH characters, saying how much was cut. */
+export function clipReason(message: string): string {
+  if (message.length <= MAX_REASON_LENGTH) return message;
+  return `${message.slice(0, MAX_REASON_LENGTH)}… (${message.length - MAX_REASON_LENGTH} more characters cut)`;
+}
+
 /**
  * Builds the webhook app without listening: `POST /mutate`, `POST /validate` (and `/mutate/<anything>`,
  * `/validate/<anything>`, which dispatch the same way — on request.kind, never on the path), `GET /healthz`,
@@ -165,7 +174,7 @@ export function buildApp(options: AppOptions): AutostashApp {
       request.log.error({ err: error }, 'request failed');
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error: see the autostash logs' });
     }
-    const message = transportMessage(error, request, bodyLimit);
+    const message = clipReason(transportMessage(error, request, bodyLimit));
     request.log.info({ code: error.code, reason: message }, 'request rejected');
     return reply.code(400).send(badRequest(message));
   });
@@ -185,8 +194,9 @@ export function buildApp(options: AppOptions): AutostashApp {
     const decoded = decodeAdmissionReview(request.body);
     if (!decoded.ok) {
       metrics.requests.inc({ webhook, kind: 'none', operation: 'none', result: 'bad_request' });
-      request.log.info({ webhook, reason: decoded.message }, 'request rejected');
-      return reply.code(400).send(badRequest(decoded.message));
+      const reason = clipReason(decoded.message);
+      request.log.info({ webhook, reason }, 'request rejected');
+      return reply.code(400).send(badRequest(reason));
     }
     const admission = decoded.request;
     const kindKey = groupKindKey(admission.kind);

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { generate } from 'selfsigned';
 import t, { type Test } from 'tap';
-import { buildApp, defaultBodyLimit, type AdmissionEvent, type AppOptions, type AutostashApp } from '../../src/server/app.js';
+import { buildApp, defaultBodyLimit, MAX_REASON_LENGTH, type AdmissionEvent, type AppOptions, type AutostashApp } from '../../src/server/app.js';
 import { emptyClusterView, type ClusterView } from '../../src/domain/cluster-view.js';
 import type { KubeObject } from '../../src/domain/kube-object.js';
 import { webhookLoggerOptions } from '../../src/server/logger.js';
@@ -295,6 +295,7 @@ t.test('malformed requests get 400 with a clear message', async (t) => {
     ['wrong kind', valid.replace('"kind":"AdmissionReview"', '"kind":"Review"'), { 'content-type': json }, 'kind must be "AdmissionReview", got "Review"'],
     ['proto poisoning', '{"__proto__":{"allowed":true}}', { 'content-type': json }, 'body contains a "__proto__" or "constructor.prototype" key: an AdmissionReview never does'],
     ['constructor poisoning', '{"constructor":{"prototype":{"allowed":true}}}', { 'content-type': json }, /^body contains a "__proto__"/],
+    ['a huge wrong kind is quoted clipped', valid.replace('"kind":"AdmissionReview"', `"kind":"${'K'.repeat(2_000_000)}"`), { 'content-type': json }, new RegExp(`^kind must be "AdmissionReview", got "K{${MAX_REASON_LENGTH - 'kind must be "AdmissionReview", got "'.length}}… \\(\\d+ more characters cut\\)$`)],
   ];
   for (const webhook of ['/mutate', '/validate']) {
     for (const [name, payload, headers, message] of cases) {
