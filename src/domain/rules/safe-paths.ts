@@ -32,14 +32,36 @@ export function isWithin(root: string, path: string): boolean {
 }
 
 /**
+ * Places in every Job container that are never a workload's data: the ServiceAccount token and other
+ * projected credentials, and the kernel's views of processes (their environments) and devices. A backup
+ * path at or above one of them would copy the Job's own credentials into the repository.
+ */
+export const reservedContainerPaths: Readonly<Record<string, string>> = Object.freeze({
+  '/var/run/secrets': "the Job's ServiceAccount token and projected credentials are mounted there",
+  '/run/secrets': "the Job's ServiceAccount token and projected credentials are mounted there",
+  '/proc': "it is the kernel's view of the Job's processes, environments included",
+  '/sys': "it is the kernel's view of the Job's devices and cgroups",
+});
+
+/** `path` without empty and `.` segments (`//data/./x/` → `/data/x`); `..` is refused before this is used. */
+const withoutNoise = (path: string): string => `/${path.split('/').filter((segment) => segment !== '' && segment !== '.').join('/')}`;
+
+/**
  * Why one path or pattern is refused, or undefined when it is fine. Absolute shapes need a leading `/`
- * (except when `templated` and the value still holds a `${...}` variable, which is filled in later); every
- * shape refuses `..` segments and NUL characters.
+ * (except when `templated` and the value still holds a `${...}` variable, which is filled in later) and must
+ * not be at, in or above a {@link reservedContainerPaths} entry; every shape refuses `..` segments and NUL
+ * characters.
  */
 export function pathProblem(value: string, shape: PathParamShape, templated = false): string | undefined {
   if (value.includes('\0')) return 'must not contain a NUL character';
   if (hasParentSegment(value)) return 'must not contain ".." segments: it would lead out of the volumes the Job mounts';
-  if (shape !== 'patternList' && !value.startsWith('/') && !(templated && value.includes('${'))) return 'must be an absolute path (starting with /)';
+  if (shape === 'patternList') return undefined;
+  if (!value.startsWith('/')) return templated && value.includes('${') ? undefined : 'must be an absolute path (starting with /)';
+  const path = withoutNoise(value);
+  for (const [reserved, why] of Object.entries(reservedContainerPaths)) {
+    if (isWithin(reserved, path)) return `must not lie in ${reserved}: ${why}`;
+    if (isWithin(path, reserved)) return `must not contain ${reserved}: ${why}`;
+  }
   return undefined;
 }
 

@@ -31,6 +31,16 @@ t.test('pathProblem: one row per rule and shape', async (t) => {
     ['${DATA_DIR}', 'absolutePathList', true, undefined], // a blueprint's variable is filled in later
     ['${DATA_DIR}/../etc', 'absolutePathList', true, parent],
     ['/data\0/etc', 'absolutePath', false, /NUL character/],
+    ['/var/run/secrets/kubernetes.io/serviceaccount', 'absolutePathList', false, /^must not lie in \/var\/run\/secrets: the Job's ServiceAccount token/],
+    ['//var/./run/secrets/', 'absolutePathList', false, /^must not lie in \/var\/run\/secrets/], // spelled oddly, same place
+    ['/run/secrets/token', 'absolutePath', false, /^must not lie in \/run\/secrets/],
+    ['/proc/self/environ', 'absolutePathList', false, /^must not lie in \/proc: it is the kernel's view of the Job's processes/],
+    ['/sys/fs/cgroup', 'absolutePath', false, /^must not lie in \/sys/],
+    ['/', 'absolutePathList', false, /^must not contain \/var\/run\/secrets/], // the whole container holds the token
+    ['/var', 'absolutePathList', false, /^must not contain \/var\/run\/secrets/],
+    ['/var/lib/mysql', 'absolutePathList', false, undefined], // a usual data mount beside the reserved place
+    ['/processes', 'absolutePath', false, undefined], // a name that starts like /proc is not in it
+    ['/proc', 'patternList', false, undefined], // restic patterns are not container paths
   ];
   for (const [value, shape, templated, expected] of rows) {
     const problem = pathProblem(value, shape, templated);
