@@ -22,7 +22,8 @@ export const sensitiveFieldNames = [
 /** Credential-carrying HTTP headers, redacted wherever a `headers` object is logged. */
 const sensitiveHeaderNames = ['authorization', 'proxy-authorization', 'cookie'] as const;
 
-const sensitiveKeys: ReadonlySet<string> = new Set<string>([...sensitiveFieldNames, ...sensitiveHeaderNames]);
+/** Compared case-insensitively: `aws_secret_access_key`, `APIKEY` and `Password` are credentials too. */
+const sensitiveKeys: ReadonlySet<string> = new Set<string>([...sensitiveFieldNames, ...sensitiveHeaderNames].map((name) => name.toLowerCase()));
 
 export const redactionCensor = '[REDACTED]';
 
@@ -49,7 +50,7 @@ export function redactSensitive(value: unknown, depth = 0): unknown {
   if (depth >= maxLoggedDepth) return redactionCensor;
   const copy: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(value)) {
-    copy[key] = sensitiveKeys.has(key) || sensitiveKeys.has(key.toLowerCase()) ? redactionCensor : redactSensitive(field, depth + 1);
+    copy[key] = sensitiveKeys.has(key.toLowerCase()) ? redactionCensor : redactSensitive(field, depth + 1);
   }
   return copy;
 }

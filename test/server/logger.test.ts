@@ -42,8 +42,8 @@ t.test('every sensitive field is redacted at any depth, in objects and arrays', 
     t.match(text(), redactionCensor, `${name} is censored`);
   }
   const { logger, text } = memoryLogger();
-  logger.info({ Password: secret, Authorization: secret }, 'capitalised keys');
-  t.notMatch(text(), secret, 'keys are matched without regard to case');
+  logger.info({ Password: secret, Authorization: secret, aws_secret_access_key: secret, APIKEY: secret, StringData: secret }, 'keys in another case');
+  t.notMatch(text(), secret, 'keys are matched without regard to case, mixed-case names included');
 });
 
 t.test('redaction leaves other fields, errors and the input alone', async (t) => {
