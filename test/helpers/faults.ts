@@ -233,10 +233,12 @@ export function childController(t: Test, options: { cliPath: string; kubeconfig:
       current.stderr?.setEncoding('utf8').on('data', (chunk: string) => chunks.push(chunk));
       const ready = (): Promise<boolean> =>
         new Promise((resolve) => {
-          const outgoing = request({ host: '127.0.0.1', port: options.port, path: '/readyz', rejectUnauthorized: false }, (response) => {
+          // A child that accepts and never answers must not stall the poll: each probe gives up after 5 s.
+          const outgoing = request({ host: '127.0.0.1', port: options.port, path: '/readyz', rejectUnauthorized: false, timeout: 5_000 }, (response) => {
             response.resume();
             resolve(response.statusCode === 200);
           });
+          outgoing.on('timeout', () => outgoing.destroy(new Error('readiness probe timed out')));
           outgoing.on('error', () => resolve(false));
           outgoing.end();
         });
