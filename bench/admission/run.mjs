@@ -6,20 +6,13 @@
 // The load generator is node:https with a keep-alive Agent on 127.0.0.1: a closed loop with N requests in flight
 // (bounded by time) for req/s, p50 and p99, then an open loop at a fixed rate for p99 at that rate.
 // Results go to stdout; bench/RESULTS.md records figures by hand. Not run by the test command.
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generate } from 'selfsigned';
-import { parse } from 'yaml';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '..', '..');
-const sharedDir = resolve(repoRoot, '..', 'shared');
+import { backupConfigurationCreate, certificates, sharedDir, startServer } from './fixtures.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -39,91 +32,9 @@ const maxRequestsPerRound = 200_000;
 
 // --- bodies: a BackupConfiguration for /validate, a Deployment for /mutate, as the API server sends them ---
 
-const example = (name) => parse(readFileSync(join(sharedDir, 'kubestash', 'examples', name), 'utf8'));
-const backupConfiguration = example('volumes-pvc__backupconfiguration.yaml');
-backupConfiguration.metadata.annotations = {
-  'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(backupConfiguration),
-};
-const cluster = [
-  { ...example('backends-gcs__backupstorage-gcs.yaml'), metadata: { name: 'gcs-storage', namespace: 'demo' } },
-  example('concepts__retentionpolicy-same-namespace.yaml'),
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo', labels: { 'kubernetes.io/metadata.name': 'demo' } } },
-];
-const validateBody = JSON.stringify({
-  kind: 'AdmissionReview',
-  apiVersion: 'admission.k8s.io/v1',
-  request: {
-    uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-    kind: { group: 'core.kubestash.com', version: 'v1alpha1', kind: 'BackupConfiguration' },
-    resource: { group: 'core.kubestash.com', version: 'v1alpha1', resource: 'backupconfigurations' },
-    requestKind: { group: 'core.kubestash.com', version: 'v1alpha1', kind: 'BackupConfiguration' },
-    requestResource: { group: 'core.kubestash.com', version: 'v1alpha1', resource: 'backupconfigurations' },
-    name: backupConfiguration.metadata.name,
-    namespace: 'demo',
-    operation: 'CREATE',
-    userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
-    object: backupConfiguration,
-    oldObject: null,
-    dryRun: false,
-    options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1', fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' },
-  },
-});
+const validateBody = backupConfigurationCreate({ lastApplied: true });
 const deploymentRequest = JSON.parse(readFileSync(join(sharedDir, 'admission', 'pepr_src_fixtures_data_admission-create-deployment.json'), 'utf8'));
 const mutateBody = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: deploymentRequest });
-
-// --- TLS: a throwaway CA and serving certificate; the client trusts the CA ---
-
-async function certificates() {
-  const common = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' };
-  const ca = await generate([{ name: 'commonName', value: 'autostash-bench-ca' }], {
-    ...common,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const serving = await generate([{ name: 'commonName', value: 'localhost' }], {
-    ...common,
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
-  return { ca: ca.cert, key: serving.private, cert: serving.cert };
-}
-
-// --- servers under test ---
-
-function startServer(mode, keyFile, certFile) {
-  const child = fork(join(here, 'server.mjs'), [mode, keyFile, certFile], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_CLUSTER: JSON.stringify(cluster) },
-    execArgv: [],
-  });
-  const ask = (message, key) =>
-    new Promise((resolveAnswer) => {
-      const onMessage = (answer) => {
-        if (answer && key in answer) {
-          child.off('message', onMessage);
-          resolveAnswer(answer);
-        }
-      };
-      child.on('message', onMessage);
-      if (message) child.send(message);
-    });
-  return ask(undefined, 'port').then(({ port }) => ({
-    mode,
-    port,
-    rss: () => ask('rss', 'maxRssBytes'),
-    stop: () => new Promise((done) => {
-      child.once('exit', done);
-      child.send('stop');
-    }),
-  }));
-}
 
 // --- load generation ---
 

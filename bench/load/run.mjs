@@ -9,20 +9,13 @@
 // processes (bench/admission/server.mjs: the webhook with the rules `autostash serve` runs, load shedding at its
 // defaults; the bare server parses the same body and answers allowed). Prints achieved req/s, p50/p99/max,
 // counts of 200s, 503s (shed), other 5xx and transport errors, and the webhook/bare ratios.
-import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generate } from 'selfsigned';
-import { parse } from 'yaml';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = resolve(here, '..', '..');
-const sharedDir = resolve(repoRoot, '..', 'shared');
+import { backupConfigurationCreate, certificates, startServer } from '../admission/fixtures.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -41,72 +34,7 @@ const sockets = Number(values.sockets);
 
 // --- the body: the BackupConfiguration CREATE of bench/admission, as the API server sends it ---
 
-const example = (name) => parse(readFileSync(join(sharedDir, 'kubestash', 'examples', name), 'utf8'));
-const backupConfiguration = example('volumes-pvc__backupconfiguration.yaml');
-const cluster = [
-  { ...example('backends-gcs__backupstorage-gcs.yaml'), metadata: { name: 'gcs-storage', namespace: 'demo' } },
-  example('concepts__retentionpolicy-same-namespace.yaml'),
-  { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo', labels: { 'kubernetes.io/metadata.name': 'demo' } } },
-];
-const body = JSON.stringify({
-  kind: 'AdmissionReview',
-  apiVersion: 'admission.k8s.io/v1',
-  request: {
-    uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
-    kind: { group: 'core.kubestash.com', version: 'v1alpha1', kind: 'BackupConfiguration' },
-    resource: { group: 'core.kubestash.com', version: 'v1alpha1', resource: 'backupconfigurations' },
-    name: backupConfiguration.metadata.name,
-    namespace: 'demo',
-    operation: 'CREATE',
-    userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
-    object: backupConfiguration,
-    oldObject: null,
-    dryRun: false,
-  },
-});
-
-async function certificates() {
-  const common = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' };
-  const ca = await generate([{ name: 'commonName', value: 'autostash-load-ca' }], {
-    ...common,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const serving = await generate([{ name: 'commonName', value: 'localhost' }], {
-    ...common,
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
-  return { ca: ca.cert, key: serving.private, cert: serving.cert };
-}
-
-function startServer(mode, keyFile, certFile) {
-  const child = fork(join(here, '..', 'admission', 'server.mjs'), [mode, keyFile, certFile], {
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_CLUSTER: JSON.stringify(cluster) },
-    execArgv: [],
-  });
-  return new Promise((resolveStart) => {
-    child.once('message', ({ port }) =>
-      resolveStart({
-        mode,
-        port,
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', done);
-            child.send('stop');
-          }),
-      }),
-    );
-  });
-}
+const body = backupConfigurationCreate({ lastApplied: false });
 
 /** One request; resolves with {status} or {error}, never rejects. */
 function send(port, agent, ca) {
@@ -184,7 +112,7 @@ const webhook = await startServer('webhook', join(dir, 'tls.key'), join(dir, 'tl
 const bare = await startServer('bare', join(dir, 'tls.key'), join(dir, 'tls.crt'));
 const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : String(n));
 
-console.log(`node ${process.version}; ${rate} req/s (2x the 500 req/s admission target) for ${seconds} s per server and mode; /validate with a ${body.length} B BackupConfiguration; webhook timeout ${timeoutMs} ms`);
+console.log(`node ${process.version}; ${rate} req/s (${rate / 500}x the 500 req/s admission target) for ${seconds} s per server and mode; /validate with a ${body.length} B BackupConfiguration; webhook timeout ${timeoutMs} ms`);
 try {
   // Warm-up: JIT, schema compilation, TLS session setup.
   for (const server of [webhook, bare]) await Promise.all(Array.from({ length: 200 }, () => send(server.port, new Agent({ keepAlive: true, ca: pems.ca }), pems.ca)));
