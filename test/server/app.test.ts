@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import fastJsonPatch from 'fast-json-patch';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { generate } from 'selfsigned';
 import t, { type Test } from 'tap';
 import { buildApp, defaultBodyLimit, MAX_REASON_LENGTH, type AdmissionEvent, type AppOptions, type AutostashApp } from '../../src/server/app.js';
 import { emptyClusterView, type ClusterView } from '../../src/domain/cluster-view.js';
@@ -14,35 +13,7 @@ import type { KubeObject } from '../../src/domain/kube-object.js';
 import { webhookLoggerOptions } from '../../src/server/logger.js';
 import { backupStorage, backupStorageKind, fakeRegistry, throwingKind, viewWithStorages } from '../fixtures/admission/fake-rules.js';
 import { sharedDir } from '../helpers/paths.js';
-
-interface Pems {
-  ca: string;
-  key: string;
-  cert: string;
-}
-
-/** A throwaway CA and a serving certificate for 127.0.0.1 signed by it. */
-async function throwawayCertificates(): Promise<Pems> {
-  const common = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
-  const ca = await generate([{ name: 'commonName', value: 'autostash-test-ca' }], {
-    ...common,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    ],
-  });
-  const serving = await generate([{ name: 'commonName', value: 'localhost' }], {
-    ...common,
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
-  });
-  return { ca: ca.cert, key: serving.private, cert: serving.cert };
-}
+import { throwawayCertificates } from '../helpers/tls-fixtures.js';
 
 const pems = await throwawayCertificates();
 
