@@ -158,7 +158,7 @@ export class ConfigError extends Error {
   }
 }
 
-import { parseGoDuration } from './domain/duration.js';
+import { parseGoDuration, parseLeaseTiming } from './domain/duration.js';
 import { DEFAULT_EXECUTOR_IMAGE } from './version.js';
 import type { JobRole } from './api/install/values.js';
 
@@ -206,16 +206,10 @@ function parseDnsSubdomain(value: string, source: string): string {
   return value;
 }
 
-/** Longest lease timing accepted: beyond it setTimeout would overflow, and no cluster needs it. */
-const MAX_LEASE_TIMING_SECONDS = 24 * 3600;
-
-function parseLeaseTiming(value: string, source: string): number {
-  const parsed = parseGoDuration(value);
-  if (!parsed.ok) throw new ConfigError(source, `"${value}" is not a duration such as 15s or 1m30s (${parsed.reason})`);
-  const seconds = Number(parsed.value) / 1e9;
-  if (seconds <= 0) throw new ConfigError(source, `"${value}" must be longer than 0`);
-  if (seconds > MAX_LEASE_TIMING_SECONDS) throw new ConfigError(source, `"${value}" is longer than 24h`);
-  return seconds;
+function leaseTimingSeconds(value: string, source: string): number {
+  const parsed = parseLeaseTiming(value);
+  if (!parsed.ok) throw new ConfigError(source, `"${value}" ${parsed.reason}`);
+  return parsed.value;
 }
 
 /** One timing: its value in seconds, the flag or variable it came from, and whether it was set at all. */
@@ -229,7 +223,7 @@ interface LeaseTiming {
 function leaseTiming(flag: string | undefined, flagName: string, env: NodeJS.ProcessEnv, envName: string, fallback: string): LeaseTiming {
   const [given, source] = pick(flag, flagName, env, envName);
   const text = given ?? fallback;
-  return { text, seconds: parseLeaseTiming(text, source), source: given === undefined ? flagName : source, explicit: given !== undefined };
+  return { text, seconds: leaseTimingSeconds(text, source), source: given === undefined ? flagName : source, explicit: given !== undefined };
 }
 
 /**

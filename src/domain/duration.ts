@@ -138,3 +138,20 @@ export function parseGoDuration(input: string): ParseResult<bigint> {
   if (total > GO_INT_MAX) return invalid('invalid duration');
   return { ok: true, value: total };
 }
+
+/** Longest leader-election timing accepted: beyond it setTimeout would overflow, and no cluster needs it. */
+export const MAX_LEASE_TIMING_SECONDS = 24 * 3600;
+
+/**
+ * A leader-election timing (lease duration, renew deadline, retry period) in seconds: a Go duration above
+ * 0 and at most 24h. The reason of a refusal reads after the value (`"0s" must be longer than 0`); `serve`
+ * and the install values use the same rule, so values that print fine also start.
+ */
+export function parseLeaseTiming(value: string): ParseResult<number> {
+  const parsed = parseGoDuration(value);
+  if (!parsed.ok) return { ok: false, reason: `is not a duration such as 15s or 1m30s (${parsed.reason})` };
+  const seconds = Number(parsed.value) / 1e9;
+  if (seconds <= 0) return { ok: false, reason: 'must be longer than 0' };
+  if (seconds > MAX_LEASE_TIMING_SECONDS) return { ok: false, reason: 'is longer than 24h' };
+  return { ok: true, value: seconds };
+}

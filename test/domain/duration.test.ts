@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseGoDuration, parseRetentionPeriod, retentionPeriodToMinutes } from '../../src/domain/duration.js';
+import { parseGoDuration, parseLeaseTiming, parseRetentionPeriod, retentionPeriodToMinutes } from '../../src/domain/duration.js';
 
 const DAY = 24 * 60;
 
@@ -91,5 +91,22 @@ t.test('Go durations: invalid', async (t) => {
     const result = parseGoDuration(input);
     t.equal(result.ok, false, `"${input}" is rejected`);
     if (!result.ok) t.match(result.reason, reason);
+  }
+});
+
+t.test('lease timings: one row per rule', async (t) => {
+  const rows: Array<[input: string, expected: number | RegExp]> = [
+    ['15s', 15],
+    ['500ms', 0.5],
+    ['24h', 86_400],
+    ['0s', /^must be longer than 0$/],
+    ['-5s', /^must be longer than 0$/],
+    ['24h0m1s', /^is longer than 24h$/],
+    ['15', /^is not a duration such as 15s or 1m30s \(time: missing unit in duration "15"\)$/],
+  ];
+  for (const [input, expected] of rows) {
+    const parsed = parseLeaseTiming(input);
+    if (typeof expected === 'number') t.same(parsed, { ok: true, value: expected }, input);
+    else t.match(parsed.ok ? '' : parsed.reason, expected, input);
   }
 });

@@ -4,7 +4,7 @@
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseGoDuration } from '../../domain/duration.js';
+import { parseLeaseTiming } from '../../domain/duration.js';
 import { ErrorCodes, fieldError, type FieldError } from '../../domain/errors.js';
 import { AUTOSTASH_VERSION } from '../../version.js';
 
@@ -199,20 +199,25 @@ export function resolveValues(overrides: readonly unknown[]): { values: InstallV
 }
 
 /**
- * serve refuses lease timings out of order (a leader must give up before a standby may take over, and
- * retry within its deadline), which a schema cannot say: without this check the objects print fine and
- * every pod crash-loops on start.
+ * The lease timings as serve checks them (src/domain/duration.ts parseLeaseTiming, and the order: a leader
+ * must give up before a standby may take over, and retry within its deadline), which a schema cannot say:
+ * without this check the objects print fine and every pod crash-loops on start.
  */
 function leaderElectionErrors(timings: InstallValues['leaderElection']): FieldError[] {
-  const nanos = (text: string): bigint => {
-    const parsed = parseGoDuration(text);
-    return parsed.ok ? parsed.value : 0n;
-  };
-  const [lease, renew, retry] = [nanos(timings.leaseDuration), nanos(timings.renewDeadline), nanos(timings.retryPeriod)];
   const errors: FieldError[] = [];
-  if (!(renew < lease)) errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.renewDeadline', `must be shorter than leaderElection.leaseDuration (${timings.leaseDuration}): a leader must give up before a standby may take over`));
-  if (!(retry < renew)) errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.retryPeriod', `must be shorter than leaderElection.renewDeadline (${timings.renewDeadline}): the leader retries within its deadline`));
-  if (retry <= 0n) errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.retryPeriod', 'must be longer than 0'));
+  const seconds = (name: keyof InstallValues['leaderElection']): number | undefined => {
+    const parsed = parseLeaseTiming(timings[name]);
+    if (parsed.ok) return parsed.value;
+    errors.push(fieldError(ErrorCodes.Invalid, `leaderElection.${name}`, parsed.reason));
+    return undefined;
+  };
+  const [lease, renew, retry] = [seconds('leaseDuration'), seconds('renewDeadline'), seconds('retryPeriod')];
+  if (lease !== undefined && renew !== undefined && !(renew < lease)) {
+    errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.renewDeadline', `must be shorter than leaderElection.leaseDuration (${timings.leaseDuration}): a leader must give up before a standby may take over`));
+  }
+  if (renew !== undefined && retry !== undefined && !(retry < renew)) {
+    errors.push(fieldError(ErrorCodes.Invalid, 'leaderElection.retryPeriod', `must be shorter than leaderElection.renewDeadline (${timings.renewDeadline}): the leader retries within its deadline`));
+  }
   return errors;
 }
 

@@ -49,6 +49,7 @@ t.test('lease timings out of order are refused like serve refuses them, not prin
     'FieldValueInvalid leaderElection.retryPeriod: must be shorter than leaderElection.renewDeadline (10s): the leader retries within its deadline',
   ]);
   t.same(errorsOf([{ leaderElection: { retryPeriod: '0s' } }]), ['FieldValueInvalid leaderElection.retryPeriod: must be longer than 0']);
+  t.same(errorsOf([{ leaderElection: { leaseDuration: '25h' } }]), ['FieldValueInvalid leaderElection.leaseDuration: is longer than 24h'], 'the same bounds as serve, not only the order');
   t.same(errorsOf([{ leaderElection: { leaseDuration: '1m30s', renewDeadline: '1m', retryPeriod: '500ms' } }]), [], 'any order-respecting Go durations pass');
 });
 
