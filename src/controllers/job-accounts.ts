@@ -30,6 +30,8 @@ export interface JobAccounts {
    * unless a kubedump account is missing; API errors other than AlreadyExists reject (retry later).
    */
   ensure(job: KubeObject, roles: readonly JobRole[], namespace: string, about: KubeObject): Promise<JobAccountOutcome>;
+  /** {@link ensure} for each of `jobs` in turn; the first that is not ready, else ready. */
+  ensureEach(jobs: readonly KubeObject[], roles: readonly JobRole[], namespace: string, about: KubeObject): Promise<JobAccountOutcome>;
 }
 
 export interface JobAccountsOptions {
@@ -60,7 +62,14 @@ export function createJobAccounts(options: JobAccountsOptions): JobAccounts {
     }
   }
 
-  return {
+  const accounts: JobAccounts = {
+    async ensureEach(jobs, roles, namespace, about) {
+      for (const job of jobs) {
+        const outcome = await accounts.ensure(job, roles, namespace, about);
+        if (!outcome.ready) return outcome;
+      }
+      return READY;
+    },
     async ensure(job, roles, namespace, about) {
       const jobAccount = (job.spec as { template?: { spec?: { serviceAccountName?: string } } } | undefined)?.template?.spec?.serviceAccountName;
       const plan = planJobAccount(roles, jobAccount, configured);
@@ -97,4 +106,5 @@ export function createJobAccounts(options: JobAccountsOptions): JobAccounts {
       return READY;
     },
   };
+  return accounts;
 }

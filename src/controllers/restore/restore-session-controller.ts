@@ -333,10 +333,9 @@ export function startRestoreSessionController(options: RestoreSessionControllerO
         );
         return finish(rs, status, at);
       }
-      for (const job of built.jobs) {
-        const account = await jobAccounts.ensure(job, ['restore', 'kubedumpRestore'], namespaceOf(rs), rs);
-        if (account.ready) continue;
-        status.conditions = withCondition(status.conditions, { type: C.RestoreExecutorEnsured, status: 'False', reason: account.reason, message: account.message }, at);
+      const accounts = await jobAccounts.ensureEach(built.jobs, ['restore', 'kubedumpRestore'], namespaceOf(rs), rs);
+      if (!accounts.ready) {
+        status.conditions = withCondition(status.conditions, { type: C.RestoreExecutorEnsured, status: 'False', reason: accounts.reason, message: accounts.message }, at);
         return finish(rs, status, at);
       }
       for (const job of built.jobs) {

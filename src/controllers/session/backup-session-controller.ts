@@ -264,9 +264,9 @@ export function startBackupSessionController(options: BackupSessionControllerOpt
         set({ type: C.BackupExecutorEnsured, status: 'False', reason: plan.reason, message: plan.message });
         return finish(bs, draft, at, context);
       }
-      const refused = await firstAccountRefusal(bs, plan.jobs);
-      if (refused !== undefined) {
-        set({ type: C.BackupExecutorEnsured, status: 'False', reason: refused.reason, message: refused.message });
+      const accounts = await jobAccounts.ensureEach(plan.jobs, ['backup', 'kubedumpBackup'], namespace, bs);
+      if (!accounts.ready) {
+        set({ type: C.BackupExecutorEnsured, status: 'False', reason: accounts.reason, message: accounts.message });
         return finish(bs, draft, at, context);
       }
       const ensured = await ensureSnapshots(bs, configuration, session, plan.components.length, at);
@@ -494,15 +494,6 @@ export function startBackupSessionController(options: BackupSessionControllerOpt
       entries.push({ name, phase: snapshot.status?.phase ?? 'Pending', appRef, repository: nameOf(repository) });
     }
     return { entries };
-  }
-
-  /** Why the backup Jobs cannot be created (a kubedump account is missing), after making the others' accounts exist. */
-  async function firstAccountRefusal(bs: BackupSession, planned: readonly KubeObject[]): Promise<{ reason: string; message: string } | undefined> {
-    for (const job of planned) {
-      const outcome = await jobAccounts.ensure(job, ['backup', 'kubedumpBackup'], namespaceOf(bs), bs);
-      if (!outcome.ready) return outcome;
-    }
-    return undefined;
   }
 
   async function ensureJob(bs: BackupSession, job: KubeObject): Promise<void> {
