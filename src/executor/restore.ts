@@ -22,7 +22,7 @@ import {
   withComponentRepository,
   type ExecOptions,
 } from './context.js';
-import { isWithin } from '../domain/rules/safe-paths.js';
+import { isWithin, normaliseAbsolutePath } from '../domain/rules/safe-paths.js';
 import { requireSafePatterns, resolveInsideMount } from './safe-paths.js';
 import type { Restic } from './restic.js';
 
@@ -179,8 +179,7 @@ async function restoreIntoPaths(options: RestoreOptions, { snapshotName, entries
  */
 function requireOutsideBackend(containerTarget: string, backendMountPath: string | undefined): void {
   if (backendMountPath === undefined) return;
-  const bare = (path: string): string => posix.normalize(path).replace(/(.)\/+$/, '$1');
-  const [target, backend] = [bare(containerTarget), bare(backendMountPath)];
+  const [target, backend] = [normaliseAbsolutePath(containerTarget), normaliseAbsolutePath(backendMountPath)];
   if (isWithin(backend, target) || isWithin(target, backend)) {
     throw new ExecError(`the restore target ${containerTarget} overlaps the backend volume mounted at ${backendMountPath}: restore into the target's data volume`);
   }

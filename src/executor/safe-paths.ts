@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { isWithin, pathProblem } from '../domain/rules/safe-paths.js';
+import { isWithin, normaliseAbsolutePath, pathProblem } from '../domain/rules/safe-paths.js';
 import { ExecError, translatePath } from './context.js';
 
 /**
@@ -83,7 +83,7 @@ export async function resolveInsideMount(view: MountView, containerPath: string,
   if (problem !== undefined) throw new ExecError(`${what} ${JSON.stringify(containerPath)} ${problem}`);
   // Mount points are matched as text: "/./data/link" or "//data/link" would match only "/", inside which any
   // link target is allowed. `..` is refused above, so normalising only drops "." segments and extra slashes.
-  const normalised = posix.normalize(containerPath).replace(/(.)\/+$/, '$1');
+  const normalised = normaliseAbsolutePath(containerPath);
   const mount = mountOf(view, normalised);
   if (mount === undefined) throw new ExecError(`${what} ${JSON.stringify(containerPath)} is not inside a volume mounted in the Job`);
   const hostPath = translatePath(view.volumeMap, normalised);

@@ -43,8 +43,20 @@ export const reservedContainerPaths: Readonly<Record<string, string>> = Object.f
   '/sys': "it is the kernel's view of the Job's devices and cgroups",
 });
 
-/** `path` without empty and `.` segments (`//data/./x/` → `/data/x`); `..` is refused before this is used. */
-const withoutNoise = (path: string): string => `/${path.split('/').filter((segment) => segment !== '' && segment !== '.').join('/')}`;
+/**
+ * An absolute POSIX path in one spelling: empty and `.` segments dropped, `..` applied, no trailing slash
+ * (`//data/./x/` → `/data/x`), so paths can be compared as text. Pure: the same as node's posix.normalize
+ * without the trailing slash.
+ */
+export function normaliseAbsolutePath(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  return `/${segments.join('/')}`;
+}
 
 /**
  * Why one path or pattern is refused, or undefined when it is fine. Absolute shapes need a leading `/`
@@ -57,7 +69,7 @@ export function pathProblem(value: string, shape: PathParamShape, templated = fa
   if (hasParentSegment(value)) return 'must not contain ".." segments: it would lead out of the volumes the Job mounts';
   if (shape === 'patternList') return undefined;
   if (!value.startsWith('/')) return templated && value.includes('${') ? undefined : 'must be an absolute path (starting with /)';
-  const path = withoutNoise(value);
+  const path = normaliseAbsolutePath(value);
   for (const [reserved, why] of Object.entries(reservedContainerPaths)) {
     if (isWithin(reserved, path)) return `must not lie in ${reserved}: ${why}`;
     if (isWithin(path, reserved)) return `must not contain ${reserved}: ${why}`;

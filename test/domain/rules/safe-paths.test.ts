@@ -3,6 +3,7 @@ import {
   addonPathErrors,
   hasParentSegment,
   isWithin,
+  normaliseAbsolutePath,
   paramItems,
   pathParams,
   pathProblem,
@@ -125,4 +126,18 @@ t.test('admission: BackupConfiguration, BackupBlueprint and RestoreSession with 
       ['spec.addon.tasks[0].params.include', 'include "../secrets" must not contain ".." segments: it would lead out of the volumes the Job mounts'],
     ],
   );
+});
+
+t.test('normaliseAbsolutePath: one row per rule', async (t) => {
+  const rows: Array<[input: string, expected: string]> = [
+    ['/data', '/data'],
+    ['/data/', '/data'], // no trailing slash
+    ['//data//x', '/data/x'], // empty segments
+    ['/./data/./x', '/data/x'], // "." segments
+    ['/data/x/../y', '/data/y'], // ".." applied
+    ['/../data', '/data'], // nothing above the root
+    ['/', '/'],
+    ['/..data', '/..data'], // a name, not a parent segment
+  ];
+  for (const [input, expected] of rows) t.equal(normaliseAbsolutePath(input), expected, input);
 });
