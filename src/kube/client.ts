@@ -26,6 +26,7 @@ export class KubeApiError extends Error {
 }
 
 export const isNotFound = (error: unknown): boolean => error instanceof KubeApiError && error.code === 404;
+export const isForbidden = (error: unknown): boolean => error instanceof KubeApiError && error.code === 403;
 /** 409 with reason Conflict: a stale resourceVersion; re-read and retry. */
 export const isConflict = (error: unknown): boolean => error instanceof KubeApiError && error.code === 409 && error.reason !== 'AlreadyExists';
 export const isAlreadyExists = (error: unknown): boolean => error instanceof KubeApiError && error.code === 409 && error.reason === 'AlreadyExists';

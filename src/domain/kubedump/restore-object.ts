@@ -106,7 +106,6 @@ export function prepareForCreate(object: KubeObject, planned: PlannedObject, opt
   return copy;
 }
 
-/**
 /** The live Job's generated selector and uid labels, which prepareForCreate dropped and an update cannot change. */
 function keepGeneratedJobSelector(spec: JsonObject, liveSpec: JsonObject): void {
   if (spec.selector === undefined && liveSpec.selector !== undefined) spec.selector = structuredClone(liveSpec.selector);

@@ -20,7 +20,7 @@ import { parseKubedumpRestoreOptions, planKubedumpRestore, type KubedumpRestoreO
 import { createRestoreTally, describeManifestRestore, type ObjectRestoreResult, type RestoreTally } from '../../domain/kubedump/restore-results.js';
 import { asObject, asString } from '../../domain/json-access.js';
 import { parseApiVersion, type KubeObject } from '../../domain/kube-object.js';
-import { isAlreadyExists, isNotFound, KubeApiError, type KubeClient } from '../../kube/client.js';
+import { isAlreadyExists, isForbidden, isNotFound, type KubeClient } from '../../kube/client.js';
 import { describeFailure, ExecError, RESTORE_SESSION_TYPE, scratchRoot, updateStatusRetrying } from '../context.js';
 import { restoreComponent, type ComponentRestoreContext, type ComponentRestoreOutcome, type RestoreOptions, type RestoreResult } from '../restore.js';
 
@@ -39,8 +39,6 @@ export interface KubedumpRestoreResult extends RestoreResult {
 }
 
 const NAMESPACE_TYPE = { apiVersion: 'v1', kind: 'Namespace' };
-
-const isForbidden = (error: unknown): boolean => error instanceof KubeApiError && error.code === 403;
 
 /**
  * One selected object of the dump. Its contents are not kept: apply reads the file again, so memory holds one
