@@ -2,7 +2,7 @@ import type { ClusterView } from '../domain/cluster-view.js';
 import { ErrorCodes, fieldError, type FieldError } from '../domain/errors.js';
 import type { KindRules } from '../domain/kind-rules.js';
 import { groupKindKey, parseApiVersion, type KubeObject } from '../domain/kube-object.js';
-import { objectShapeProblem } from '../domain/object-shape.js';
+import { objectShapeError } from '../domain/object-shape.js';
 import type { ManifestDocument } from './parse-documents.js';
 
 export type Scope = 'Namespaced' | 'Cluster';
@@ -54,14 +54,13 @@ interface Prepared {
 
 function prepare(doc: ManifestDocument, options: ValidateDocumentsOptions): Prepared {
   const errors: FieldError[] = [];
-  const shape = objectShapeProblem(doc.object);
+  const shape = objectShapeError(doc.object);
   if (shape !== undefined) {
     // Wrong envelope types (`metadata: null`, `apiVersion: 7`): report them and keep the document away from the rules and the view.
-    const [field = '', reason = shape] = shape.split(/: (.*)/s);
     const kind = typeof doc.object.kind === 'string' && doc.object.kind !== '' ? doc.object.kind : '<unknown>';
     const metadata = doc.object.metadata as Record<string, unknown> | null | undefined;
     const displayName = typeof metadata === 'object' && metadata !== null && typeof metadata.name === 'string' ? metadata.name : '<unnamed>';
-    return { doc, object: doc.object, kind, displayName, rules: undefined, errors: [fieldError(ErrorCodes.TypeInvalid, field, reason)], malformed: true };
+    return { doc, object: doc.object, kind, displayName, rules: undefined, errors: [fieldError(ErrorCodes.TypeInvalid, shape.path, shape.reason)], malformed: true };
   }
   const { apiVersion, kind } = doc.object;
   const kindName = typeof kind === 'string' && kind !== '' ? kind : '<unknown>';
